@@ -1,0 +1,111 @@
+package spectrim
+
+import "strings"
+
+// The rules of the current-user document live here, in code, so that trimming
+// a new upstream document applies them again instead of relying on hand edits.
+
+// opRule selects one upstream operation and says how to trim it.
+type opRule struct {
+	method, path string
+	// summary and description are the project's own words.
+	summary, description string
+	// actingUser names the path parameter that holds the acting user's id.
+	actingUser string
+	// extraScopes are current-user scopes the documentation grants for the
+	// operation although the upstream security list omits them.
+	extraScopes []string
+	// body, when set, replaces the request body schema's properties by the
+	// listed ones and closes it to any other.
+	body *bodyRule
+}
+
+type bodyRule struct {
+	keep     []string
+	required []string
+}
+
+// operations are the seven operations a user-scoped token may call, in the
+// order of the documentation's scope table.
+var operations = []opRule{
+	{
+		method: "get", path: "/users/{id}",
+		summary:     "Read the current user",
+		description: "Returns the profile of the user the token was issued for.",
+		actingUser:  "id",
+	},
+	{
+		method: "get", path: "/users/{id}/enrollments",
+		summary:     "List the current user's MFA enrollments",
+		description: "Returns every multi-factor enrollment of the token's user; an empty array when there is none.",
+		actingUser:  "id",
+	},
+	{
+		method: "post", path: "/users/{id}/identities",
+		summary:     "Link an identity to the current user",
+		description: "Links the account whose ID token is given in link_with to the token's user, who stays the primary account. Returns the primary's identities, primary first.",
+		actingUser:  "id",
+		body:        &bodyRule{keep: []string{"link_with"}, required: []string{"link_with"}},
+	},
+	{
+		method: "delete", path: "/users/{id}/identities/{provider}/{user_id}",
+		summary:     "Unlink an identity from the current user",
+		description: "Removes a secondary identity, named by its provider and its id without the provider prefix, from the token's user. Returns the identities that remain.",
+		actingUser:  "id",
+	},
+	{
+		method: "patch", path: "/users/{id}",
+		summary:     "Update the current user's metadata",
+		description: "Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.",
+		actingUser:  "id",
+		extraScopes: []string{"create:current_user_metadata"},
+		body:        &bodyRule{keep: []string{"user_metadata"}},
+	},
+	{
+		method: "post", path: "/device-credentials",
+		summary:     "Create a public-key device credential for the current user",
+		description: "Stores a public key for one of the token's user's devices. Returns the new credential's id.",
+	},
+	{
+		method: "delete", path: "/device-credentials/{id}",
+		summary:     "Delete one of the current user's device credentials",
+		description: "Deletes a device credential of the token's user.",
+	},
+}
+
+// scopeDescriptions are the project's words for the current-user scopes.
+var scopeDescriptions = map[string]string{
+	"read:current_user":                      "Read the signed-in user's profile and enrollments",
+	"update:current_user_identities":         "Link and unlink the signed-in user's identities",
+	"update:current_user_metadata":           "Change the signed-in user's user_metadata",
+	"create:current_user_metadata":           "Add to the signed-in user's user_metadata",
+	"create:current_user_device_credentials": "Create device credentials for the signed-in user",
+	"delete:current_user_device_credentials": "Delete the signed-in user's device credentials",
+}
+
+// statusDescriptions are the project's words for each response status.
+var statusDescriptions = map[string]string{
+	"200": "Success.",
+	"201": "Created.",
+	"204": "Deleted; no body.",
+	"400": "The request is malformed or breaks a rule of the operation.",
+	"401": "The token is missing, malformed, expired, badly signed or meant for another audience.",
+	"403": "The token lacks the scope, or names another user than its subject.",
+	"404": "The user does not exist.",
+	"409": "The resource already exists.",
+	"429": "Rate limited; see the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.",
+}
+
+// Names of the extensions this document adds.
+const (
+	// ExtActingUser marks the path parameter that holds the acting user's id.
+	ExtActingUser = "x-auth0me-acting-user"
+	// securityScheme is the name of the document's only security scheme.
+	securityScheme = "currentUser"
+)
+
+// isCurrentUserScope reports whether an upstream scope is one a user-scoped
+// token can hold.
+func isCurrentUserScope(s string) bool {
+	return strings.Contains(s, ":current_user")
+}
