@@ -1,2 +1,118 @@
-// Package apitest runs an in-process Auth0 tenant for tests.
+// Package apitest runs an in-process fake Auth0 tenant for tests, the way
+// net/http/httptest runs a server: the seven Management API operations a
+// signed-in user's token may call, with Auth0's status codes, error bodies
+// and checks, plus the signing keys and tokens to call them with.
+//
+//	tn, err := apitest.Start()
+//	if err != nil { ... }
+//	defer tn.Close()
+//	tn.AddUser(apitest.User{ID: "auth0|abc", Email: "a@example.com"})
+//	token := tn.AccessToken("auth0|abc", "read:current_user")
+//	// GET tn.BaseURL()+"users/auth0%7Cabc" with "Authorization: Bearer "+token
+//
+// The operations, keyed by Auth0's operation ids (the Op constants):
+// get_users_by_id, get_enrollments, post_identities,
+// delete_user_identity_by_user_id, patch_users_by_id,
+// post_device-credentials and delete_device-credentials_by_id. The tenant
+// also serves /.well-known/jwks.json and /.well-known/openid-configuration.
+//
+// A Tenant is safe for concurrent use. Its knobs are per tenant: a clock
+// (WithClock), a rate limit (WithRateLimit), faults per operation
+// (InjectFault), seeded state (AddUser, AddDeviceCredential,
+// SetEnrollments) and inspection (User, DeviceCredentials, Requests).
+//
+// # Order of checks
+//
+// Every /api/v2 request goes through, in order: the rate-limit bucket
+// (each request takes a token; 429 when empty), any injected fault,
+// authentication, the route (unknown: 404), the subject (a path user other
+// than the token's sub: 403 unowned_resource), the scope (any of the
+// operation's scopes: else 403 insufficient_scope), the existence of the
+// user (404 inexistent_user) and then the operation's own rules.
+//
+// # Where it differs from Auth0 / choices
+//
+// Auth0 documents some of this and leaves the rest open; these are the
+// fake's answers.
+//
+//   - Only current-user tokens are modelled. Every token is bound to its
+//     sub, even one holding read:users or update:users, and PATCH refuses
+//     root attributes whatever the scopes. Tokens are accepted with aud a
+//     string or an array containing https://{domain}/api/v2/.
+//   - The order of the subject and scope checks is not documented; the fake
+//     checks the subject first.
+//   - Authentication: a header that is not "Bearer <compact JWS>" (any other
+//     scheme included) is 400 "Bad HTTP authentication header format"
+//     (errorCode "Bearer"). A JWS whose alg is not RS256, a wrong issuer, a
+//     missing sub or exp, or a future nbf is 401 "Invalid token". A token
+//     signed by another key, or naming another kid, is 401 "Invalid
+//     signature received for JSON Web Token validation.". No clock leeway.
+//     401 bodies carry attributes.error and a WWW-Authenticate header in the
+//     form hapi's Boom.unauthorized produces; "Missing authentication" has
+//     neither attributes nor an error in the header.
+//   - errorCode is sent only where Auth0 has been seen sending one
+//     (insufficient_scope, unowned_resource, inexistent_user, invalid_body,
+//     too_many_requests, Bearer); 400 link errors, 409s and the device
+//     credential 403s have none. Body validation messages follow Auth0's
+//     "Payload validation error: '...'." form, but their wording is the
+//     fake's.
+//   - PATCH /users/{id}: the body must be a JSON object (else 400
+//     invalid_body); any root key but user_metadata is refused with Auth0's
+//     observed 403 body "Insufficient scope, expected any of:
+//     update:users,update:users_app_metadata,update:current_user_metadata"
+//     (errorCode insufficient_scope). {} is accepted and only touches
+//     updated_at. user_metadata must be an object; its first level is
+//     merged, null deletes a key, {} removes all user metadata; field names
+//     containing "." or "$" at any depth are 400 invalid_body. A body over
+//     1 MB is 413 "Payload content length greater than maximum allowance."
+//     (hapi's answer), for every operation with a body. Empty metadata is
+//     omitted from user bodies, as for users created without it.
+//   - Users: Name defaults to Email and Nickname to the part of Email before
+//     "@"; picture and the login counters are not invented. Identity user_id
+//     is always a string (Auth0 also sends integers for some providers).
+//     Metadata numbers are float64 after any round trip.
+//   - Link: only {"link_with": "<ID token>"} is accepted (any other key, the
+//     provider/user_id form included, is 400 invalid_body). Checks run in
+//     this order, each with its OAS text: structure, alg RS256, signature
+//     and expiry ("Invalid token (link_with)."), sub present, sub of the form
+//     provider|id, same issuer as the calling token, aud present, aud equal
+//     to the calling token's azp, secondary differs from primary, secondary
+//     not already an identity of the primary (409), secondary exists. The
+//     secondary's identities are appended (the first with the secondary's
+//     profile as profileData), its metadata is dropped, it stops being a
+//     user, and its device credentials move to the primary. Link and unlink
+//     responses show the primary identity's profileData too, as the
+//     recordings do; GET user does not.
+//   - Unlink: removing the primary identity is 400 "Main identity cannot be
+//     removed."; an identity that is not linked is not an error: 200 with the
+//     identities unchanged. The unlinked identity becomes a user (id
+//     provider|user_id) with its profileData as root attributes and no
+//     metadata, unless a user with that id already exists.
+//   - Device credentials: JSON bodies only (the OAS also lists
+//     form-urlencoded). The owner is the token's sub; a sub that is not a
+//     user is 403 "Cannot create device credentials for that user."; a
+//     client_id other than the token's azp is 403 "Cannot create device
+//     credentials for that client.". device_id must match ^[-A-Fa-f0-9]+$
+//     and be at most 36 characters, as the OAS says, although the recordings
+//     show "test_device" accepted. One public key per (user, device_id):
+//     409. Ids are "dcr_" and 16 random characters. Deleting a credential
+//     that does not exist or belongs to another user is the same 404
+//     {"message":"The device credential does not exist.","errorCode":
+//     "inexistent_device_credential"}: the fake does not reveal others'
+//     credentials. Auth0 documents neither case.
+//   - Rate limit: one token bucket per tenant for all of /api/v2 (Auth0 also
+//     has per-endpoint buckets), refilled continuously from the tenant clock.
+//     Every /api/v2 response carries X-RateLimit-Limit (the burst),
+//     X-RateLimit-Remaining (whole tokens left after this request) and
+//     X-RateLimit-Reset (the epoch second, rounded up, at which the next
+//     token is added). No Retry-After, as for the Management API. Off unless
+//     WithRateLimit is given.
+//   - Faults apply after the rate limit and before authentication; a Delay
+//     waits on a real timer (fake inside a synctest bubble), not the tenant
+//     clock.
+//   - Unknown routes answer 404 {"statusCode":404,"error":"Not Found",
+//     "message":"Not Found"} after authentication; query parameters (fields,
+//     include_fields) are ignored.
+//   - The JWKS key has no x5c/x5t. The issuer is https://{domain}/ even when
+//     the tenant serves plain HTTP.
 package apitest

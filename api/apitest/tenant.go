@@ -1,0 +1,427 @@
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultClientID is the client id of a tenant started without WithClientID.
+const DefaultClientID = "apitestClientID0000000000000000"
+
+// maxBody is Auth0's documented payload limit (1 MB) for every endpoint.
+const maxBody = 1 << 20
+
+// Option configures a Tenant at Start.
+type Option func(*config) error
+
+type config struct {
+	clientID  string
+	clock     func() time.Time
+	tls       bool
+	memory    bool
+	burst     int
+	perSecond float64
+	key       *rsa.PrivateKey
+	loginUser string
+	atTTL     time.Duration
+	rtTTL     time.Duration
+	deviceTTL time.Duration
+	interval  time.Duration
+}
+
+// WithClientID sets the tenant's client id: the azp of AccessToken and the
+// aud of IDToken. The default is DefaultClientID.
+func WithClientID(id string) Option {
+	return func(c *config) error {
+		if id == "" {
+			return errors.New("apitest: empty client id")
+		}
+		c.clientID = id
+		return nil
+	}
+}
+
+// WithClock sets the clock used for token times, token validation, rate
+// limiting and login-flow expiry. The default is time.Now, which inside a
+// testing/synctest bubble is the bubble's fake clock. Delay faults and
+// device-code polling intervals wait on real timers, never on this clock.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("apitest: nil clock")
+		}
+		c.clock = now
+		return nil
+	}
+}
+
+// WithTLS serves HTTPS with a self-signed certificate for 127.0.0.1; use
+// (*Tenant).Client to talk to it.
+func WithTLS() Option {
+	return func(c *config) error { c.tls = true; return nil }
+}
+
+// WithMemoryNetwork serves on an in-memory listener instead of a loopback
+// socket, so that a tenant started inside a testing/synctest bubble lets the
+// bubble's clock advance (a goroutine blocked on a socket is never durably
+// blocked). Domain is then "apitest.invalid" and only (*Tenant).Client can
+// reach the tenant.
+func WithMemoryNetwork() Option {
+	return func(c *config) error { c.memory = true; return nil }
+}
+
+// WithRateLimit turns on a token bucket for /api/v2 that holds burst tokens
+// and refills continuously at perSecond tokens per second of the tenant clock.
+// Without it there is no limit and no X-RateLimit headers.
+func WithRateLimit(burst int, perSecond float64) Option {
+	return func(c *config) error {
+		if burst < 1 || !(perSecond > 0) {
+			return fmt.Errorf("apitest: rate limit needs burst >= 1 and perSecond > 0, got %d and %v", burst, perSecond)
+		}
+		c.burst, c.perSecond = burst, perSecond
+		return nil
+	}
+}
+
+// WithSigningKey makes the tenant sign with key instead of a fresh 2048-bit
+// RSA key. Sharing one key across tenants saves key generation in large test
+// suites; tokens still differ by issuer and audience.
+func WithSigningKey(key *rsa.PrivateKey) Option {
+	return func(c *config) error {
+		if key == nil {
+			return errors.New("apitest: nil signing key")
+		}
+		c.key = key
+		return nil
+	}
+}
+
+// Tenant is a running fake Auth0 tenant. Its methods are safe for concurrent
+// use. Close it when done.
+type Tenant struct {
+	cfg      config
+	clientID string
+	now      func() time.Time
+	keys     *keySet
+
+	srv      *http.Server
+	ln       net.Listener
+	mem      *memListener
+	scheme   string
+	domain   string
+	client   *http.Client
+	closed   chan struct{}
+	closeOne sync.Once
+	serveErr chan error
+	handlers sync.WaitGroup
+
+	mu       sync.Mutex
+	users    map[string]*user
+	creds    map[string]*DeviceCredential
+	requests []Request
+	faults   map[string]*faultState
+	bucket   *bucket
+}
+
+// Request is one request the tenant received, recorded before any check.
+// Body holds at most 1 MB + 1 byte of the request body.
+type Request struct {
+	Method      string
+	EscapedPath string
+	RawQuery    string
+	Header      http.Header
+	Body        []byte
+}
+
+// Start starts a tenant on a 127.0.0.1:0 listener (or in memory with
+// WithMemoryNetwork) with no users.
+func Start(opts ...Option) (*Tenant, error) {
+	cfg := config{
+		clientID:  DefaultClientID,
+		clock:     time.Now,
+		atTTL:     24 * time.Hour,
+		rtTTL:     30 * 24 * time.Hour,
+		deviceTTL: 15 * time.Minute,
+		interval:  5 * time.Second,
+	}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	key := cfg.key
+	if key == nil {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("apitest: generate signing key: %w", err)
+		}
+		key = k
+	}
+	ks, err := newKeySet(key)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tenant{
+		cfg:      cfg,
+		clientID: cfg.clientID,
+		now:      cfg.clock,
+		keys:     ks,
+		closed:   make(chan struct{}),
+		serveErr: make(chan error, 1),
+		users:    map[string]*user{},
+		creds:    map[string]*DeviceCredential{},
+		faults:   map[string]*faultState{},
+	}
+	if cfg.burst > 0 {
+		t.bucket = &bucket{burst: float64(cfg.burst), rate: cfg.perSecond, tokens: float64(cfg.burst), last: cfg.clock()}
+	}
+
+	var ln net.Listener
+	if cfg.memory {
+		t.mem = newMemListener()
+		ln = t.mem
+		t.domain = memDomain
+	} else {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("apitest: listen: %w", err)
+		}
+		ln = l
+		t.domain = l.Addr().String()
+	}
+	tr := &http.Transport{
+		Proxy:             nil,
+		ForceAttemptHTTP2: false,
+	}
+	if t.mem != nil {
+		tr.DialContext = t.mem.dial
+		tr.DialTLSContext = nil
+	}
+	t.scheme = "http"
+	t.srv = &http.Server{
+		Handler:           http.HandlerFunc(t.serveHTTP),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Hijack (used by drop and truncate faults) needs HTTP/1.1.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:     nil,
+	}
+	if cfg.tls {
+		cert, pool, err := selfSigned(t.now())
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		t.scheme = "https"
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+		if t.mem != nil {
+			tr.TLSClientConfig.ServerName = memDomain
+		}
+	}
+	t.ln = ln
+	t.client = &http.Client{Transport: tr}
+	go func() { t.serveErr <- t.srv.Serve(ln) }()
+	return t, nil
+}
+
+// Close stops the tenant, closes every connection, waits for running handlers
+// and releases the idle connections of Client. It is safe to call twice.
+func (t *Tenant) Close() {
+	t.closeOne.Do(func() {
+		close(t.closed)
+		t.srv.Close()
+		<-t.serveErr
+		t.handlers.Wait()
+		t.client.CloseIdleConnections()
+	})
+}
+
+// Domain is the tenant's domain: the listener's host:port, e.g.
+// "127.0.0.1:43121".
+func (t *Tenant) Domain() string { return t.domain }
+
+// URL is the tenant's root URL, e.g. "http://127.0.0.1:43121".
+func (t *Tenant) URL() string { return t.scheme + "://" + t.domain }
+
+// BaseURL is the Management API base, e.g. "http://127.0.0.1:43121/api/v2/".
+func (t *Tenant) BaseURL() string { return t.URL() + "/api/v2/" }
+
+// Issuer is the iss of every token the tenant signs: "https://{domain}/",
+// whatever scheme the tenant serves.
+func (t *Tenant) Issuer() string { return "https://" + t.domain + "/" }
+
+// Audience is the Management API audience, "https://{domain}/api/v2/".
+func (t *Tenant) Audience() string { return "https://" + t.domain + "/api/v2/" }
+
+// ClientID is the tenant's (single) application client id.
+func (t *Tenant) ClientID() string { return t.clientID }
+
+// Client returns an *http.Client that reaches the tenant: it trusts the
+// tenant's certificate under WithTLS and dials in memory under
+// WithMemoryNetwork. The client is shared; Close releases its idle
+// connections.
+func (t *Tenant) Client() *http.Client { return t.client }
+
+// Requests returns a copy of every request received so far, oldest first.
+func (t *Tenant) Requests() []Request {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]Request, len(t.requests))
+	for i, r := range t.requests {
+		out[i] = Request{Method: r.Method, EscapedPath: r.EscapedPath, RawQuery: r.RawQuery, Header: r.Header.Clone(), Body: bytes.Clone(r.Body)}
+	}
+	return out
+}
+
+// ResetRequests forgets the recorded requests.
+func (t *Tenant) ResetRequests() {
+	t.mu.Lock()
+	t.requests = nil
+	t.mu.Unlock()
+}
+
+func (t *Tenant) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	t.handlers.Add(1)
+	defer t.handlers.Done()
+	select {
+	case <-t.closed:
+		return
+	default:
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	r.Body.Close()
+	if err != nil {
+		body = nil
+	}
+	t.mu.Lock()
+	t.requests = append(t.requests, Request{
+		Method:      r.Method,
+		EscapedPath: r.URL.EscapedPath(),
+		RawQuery:    r.URL.RawQuery,
+		Header:      r.Header.Clone(),
+		Body:        bytes.Clone(body),
+	})
+	t.mu.Unlock()
+
+	p := r.URL.EscapedPath()
+	switch {
+	case p == "/api/v2" || strings.HasPrefix(p, "/api/v2/"):
+		t.serveManagement(w, r, body)
+	case p == "/.well-known/jwks.json" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, t.keys.jwks())
+	case p == "/.well-known/openid-configuration" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, t.openIDConfiguration())
+	default:
+		writeError(w, http.StatusNotFound, "Not Found", "")
+	}
+}
+
+func (t *Tenant) openIDConfiguration() map[string]any {
+	base := t.URL()
+	return map[string]any{
+		"issuer":                                t.Issuer(),
+		"jwks_uri":                              base + "/.well-known/jwks.json",
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+	}
+}
+
+// selfSigned makes an ECDSA certificate for 127.0.0.1 and memDomain.
+func selfSigned(now time.Time) (tls.Certificate, *x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("apitest: generate TLS key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{Organization: []string{"apitest"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * 365 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              []string{memDomain},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("apitest: create TLS certificate: %w", err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("apitest: parse TLS certificate: %w", err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, nil
+}
+
+const memDomain = "apitest.invalid"
+
+// memListener is a net.Listener whose connections are net.Pipe pairs.
+type memListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newMemListener() *memListener {
+	return &memListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *memListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *memListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *memListener) Addr() net.Addr { return memAddr{} }
+
+func (l *memListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	c1, c2 := net.Pipe()
+	select {
+	case l.conns <- c2:
+		return c1, nil
+	case <-l.done:
+		c1.Close()
+		c2.Close()
+		return nil, &net.OpError{Op: "dial", Net: "memory", Err: net.ErrClosed}
+	case <-ctx.Done():
+		c1.Close()
+		c2.Close()
+		return nil, &net.OpError{Op: "dial", Net: "memory", Err: ctx.Err()}
+	}
+}
+
+type memAddr struct{}
+
+func (memAddr) Network() string { return "memory" }
+func (memAddr) String() string  { return memDomain }
