@@ -1,0 +1,190 @@
+package scopeguard
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors, one per refusal. Every error the Transport returns matches
+// exactly one of them with errors.Is, also after http.Client has wrapped it in
+// a *url.Error. No error message ever contains the access token.
+var (
+	// ErrTokenSource: the TokenSource failed or returned no usable bearer token.
+	ErrTokenSource = errors.New("scopeguard: token source")
+	// ErrMalformedToken: the access token is not a JWS-compact JWT whose
+	// claims can be read.
+	ErrMalformedToken = errors.New("scopeguard: malformed token")
+	// ErrTokenExpired: the token's exp, plus the leeway, is in the past.
+	ErrTokenExpired = errors.New("scopeguard: token expired")
+	// ErrAudience: the token's aud does not include the Management API
+	// audience https://{host}/api/v2/ of the base URL's host.
+	ErrAudience = errors.New("scopeguard: token audience does not match the base URL")
+	// ErrAdminToken: the token has no user subject (a client-credentials
+	// token, or no sub at all).
+	ErrAdminToken = errors.New("scopeguard: token has no user subject; admin (client-credentials) tokens belong with Auth0's own SDK, github.com/auth0/go-auth0")
+	// ErrUnknownOperation: method and path match no operation of gen.Operations.
+	ErrUnknownOperation = errors.New("scopeguard: request matches no known operation")
+	// ErrInvalidParameter: a path parameter is empty, "." or "..", or would
+	// not stay one path segment.
+	ErrInvalidParameter = errors.New("scopeguard: invalid path parameter")
+	// ErrSubjectMismatch: the acting-user path parameter is neither Me nor
+	// the token's sub.
+	ErrSubjectMismatch = errors.New("scopeguard: user to be acted on does not match the token subject")
+	// ErrInsufficientScope: the token holds none of the operation's scopes.
+	ErrInsufficientScope = errors.New("scopeguard: insufficient scope")
+	// ErrForeignHost: the request is not for the base URL's scheme and host
+	// (a redirect to another host included); the token was not sent.
+	ErrForeignHost = errors.New("scopeguard: request is not for the base URL's host")
+	// ErrInsecureURL: the base URL is neither https nor plain http to a
+	// loopback host.
+	ErrInsecureURL = errors.New("scopeguard: base URL must be https, or http to a loopback host")
+	// ErrBaseURL: the base URL cannot be parsed or has parts a base URL must
+	// not have (user info, query, fragment, a path that needs escaping).
+	ErrBaseURL = errors.New("scopeguard: invalid base URL")
+	// ErrOption: an Option was given an invalid value.
+	ErrOption = errors.New("scopeguard: invalid option")
+)
+
+// ScopeError reports that the token holds none of the scopes an operation
+// accepts. It matches ErrInsufficientScope.
+type ScopeError struct {
+	Operation string   // operation ID, e.g. "get_users_by_id"
+	AnyOf     []string // scopes of which any one would do
+	Granted   []string // scopes the token holds
+}
+
+func (e *ScopeError) Error() string {
+	return fmt.Sprintf("scopeguard: insufficient scope for %s: need any of [%s], token grants [%s]",
+		e.Operation, strings.Join(e.AnyOf, " "), strings.Join(e.Granted, " "))
+}
+
+// Unwrap returns ErrInsufficientScope.
+func (e *ScopeError) Unwrap() error { return ErrInsufficientScope }
+
+// SubjectError reports that a request names a user other than the token's
+// subject. It matches ErrSubjectMismatch.
+type SubjectError struct {
+	Operation string // operation ID
+	Subject   string // the token's sub
+	Requested string // the decoded user id of the request path
+}
+
+func (e *SubjectError) Error() string {
+	return fmt.Sprintf("scopeguard: %s: user %q to be acted on does not match the token subject %q",
+		e.Operation, e.Requested, e.Subject)
+}
+
+// Unwrap returns ErrSubjectMismatch.
+func (e *SubjectError) Unwrap() error { return ErrSubjectMismatch }
+
+// ParamError reports a path parameter the guard refuses to send. It matches
+// ErrInvalidParameter.
+type ParamError struct {
+	Operation string // operation ID
+	Param     string // parameter name from the path template, e.g. "id"
+	Value     string // the decoded value
+	Reason    string // why it is refused
+}
+
+func (e *ParamError) Error() string {
+	return fmt.Sprintf("scopeguard: invalid path parameter %s of %s: %q %s",
+		e.Param, e.Operation, e.Value, e.Reason)
+}
+
+// Unwrap returns ErrInvalidParameter.
+func (e *ParamError) Unwrap() error { return ErrInvalidParameter }
+
+// HostError reports a request for a scheme or host other than the base
+// URL's. It matches ErrForeignHost.
+type HostError struct {
+	Scheme string // the request's scheme
+	Host   string // the request's host (the URL's, or Request.Host when it differs)
+	Want   string // scheme://host of the base URL
+}
+
+func (e *HostError) Error() string {
+	return fmt.Sprintf("scopeguard: request for %s://%s is not for the base URL's host %s; token not sent",
+		e.Scheme, e.Host, e.Want)
+}
+
+// Unwrap returns ErrForeignHost.
+func (e *HostError) Unwrap() error { return ErrForeignHost }
+
+// TokenSourceError wraps the error of the TokenSource. It matches
+// ErrTokenSource and, through Unwrap, the source's own error.
+type TokenSourceError struct {
+	Err error // the source's error; nil when the source returned no token
+}
+
+func (e *TokenSourceError) Error() string {
+	if e.Err == nil {
+		return "scopeguard: token source returned no bearer token"
+	}
+	return "scopeguard: token source: " + e.Err.Error()
+}
+
+// Unwrap returns ErrTokenSource and the source's error.
+func (e *TokenSourceError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrTokenSource}
+	}
+	return []error{ErrTokenSource, e.Err}
+}
+
+// guardError is an error with a fixed message and a sentinel.
+type guardError struct {
+	msg string
+	err error
+}
+
+func (e *guardError) Error() string { return e.msg }
+func (e *guardError) Unwrap() error { return e.err }
+
+// redactor removes a token, and its long dot-separated parts, from strings
+// that end up in error messages. The request path, the sub and the scopes
+// are all input a caller or token issuer controls.
+type redactor struct{ parts [4]string }
+
+const redacted = "[REDACTED]"
+
+func newRedactor(token string) redactor {
+	var r redactor
+	if len(token) >= 4 {
+		r.parts[0] = token
+	}
+	i := 1
+	for part := range strings.SplitSeq(token, ".") {
+		if i == len(r.parts) {
+			break
+		}
+		if len(part) >= 8 && part != token {
+			r.parts[i] = part
+			i++
+		}
+	}
+	return r
+}
+
+func (r redactor) s(v string) string {
+	for _, p := range r.parts {
+		if p != "" && strings.Contains(v, p) {
+			v = strings.ReplaceAll(v, p, redacted)
+		}
+	}
+	return v
+}
+
+func (r redactor) list(v []string) []string {
+	out := make([]string, len(v))
+	for i, s := range v {
+		out[i] = r.s(s)
+	}
+	return out
+}
+
+// errorf builds a guardError matching sentinel whose message is the
+// sentinel's text followed by a redacted detail.
+func (r redactor) errorf(sentinel error, format string, args ...any) error {
+	return &guardError{msg: sentinel.Error() + ": " + r.s(fmt.Sprintf(format, args...)), err: sentinel}
+}
