@@ -19,9 +19,10 @@ type entry struct {
 	sub    string  // claims.Subject
 	escSub string  // url.PathEscape(sub)
 
-	admin    bool   // client-credentials token, or no sub
-	audOK    bool   // aud includes the base URL's Management API audience
-	subCheck string // why sub may not stand in a path segment, or ""
+	rd       redactor // removes the token from error messages
+	admin    bool     // client-credentials token, or no sub
+	audOK    bool     // aud includes the base URL's Management API audience
+	subCheck string   // why sub may not stand in a path segment, or ""
 
 	allowed []bool    // per route: the token holds one of its scopes
 	paths   []subPath // per route: final path when the only parameter is Me
@@ -82,6 +83,7 @@ func (s *shared) newEntry(token string) (*entry, error) {
 	}
 	e := &entry{
 		token:   token,
+		rd:      newRedactor(token),
 		auth:    "Bearer " + token,
 		claims:  claims,
 		sub:     claims.Subject,

@@ -166,7 +166,7 @@ func newRedactor(token string) redactor {
 	return r
 }
 
-func (r redactor) s(v string) string {
+func (r *redactor) s(v string) string {
 	for _, p := range r.parts {
 		if p != "" && strings.Contains(v, p) {
 			v = strings.ReplaceAll(v, p, redacted)
@@ -175,7 +175,7 @@ func (r redactor) s(v string) string {
 	return v
 }
 
-func (r redactor) list(v []string) []string {
+func (r *redactor) list(v []string) []string {
 	out := make([]string, len(v))
 	for i, s := range v {
 		out[i] = r.s(s)
@@ -185,6 +185,6 @@ func (r redactor) list(v []string) []string {
 
 // errorf builds a guardError matching sentinel whose message is the
 // sentinel's text followed by a redacted detail.
-func (r redactor) errorf(sentinel error, format string, args ...any) error {
+func (r *redactor) errorf(sentinel error, format string, args ...any) error {
 	return &guardError{msg: sentinel.Error() + ": " + r.s(fmt.Sprintf(format, args...)), err: sentinel}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,6 +191,12 @@ func checkRefusal(t *testing.T, err, want error, token string) {
 	}
 	if n != 1 {
 		t.Errorf("err %v matches %d sentinels, want 1", err, n)
+	}
+	// http.Client's *url.Error quotes the request URL, which is the
+	// caller's; the guard's own message is the wrapped error's.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
 	}
 	msg := err.Error()
 	if !strings.HasPrefix(msg, "scopeguard: ") {

@@ -311,7 +311,7 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := newRedactor(e.token)
+	rd := &e.rd
 	// Token sanity.
 	if e.admin {
 		if e.sub == "" {
@@ -390,7 +390,7 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 	return &c.req, nil
 }
 
-func (t *Transport) paramError(rd redactor, r *route, param, v, why string) error {
+func (t *Transport) paramError(rd *redactor, r *route, param, v, why string) error {
 	return &ParamError{Operation: r.op.ID, Param: param, Value: rd.s(v), Reason: why}
 }
 
@@ -466,11 +466,12 @@ func (s *shared) checkHost(req *http.Request) error {
 			port = "80"
 		}
 	}
-	ok := strings.EqualFold(u.Scheme, s.scheme) &&
-		strings.EqualFold(u.Hostname(), s.hostname) &&
+	hostname := u.Hostname()
+	ok := (u.Scheme == s.scheme || strings.EqualFold(u.Scheme, s.scheme)) &&
+		(hostname == s.hostname || strings.EqualFold(hostname, s.hostname)) &&
 		port == s.port
 	host := u.Host
-	if ok && req.Host != "" && !strings.EqualFold(req.Host, u.Host) {
+	if ok && req.Host != "" && req.Host != u.Host && !strings.EqualFold(req.Host, u.Host) {
 		ok, host = false, req.Host
 	}
 	if ok {
