@@ -97,6 +97,7 @@ func (t *Tenant) serveManagement(w http.ResponseWriter, r *http.Request, body []
 	}
 	if faulty {
 		if !t.wait(r, f.Delay) {
+			dropConn(w)
 			return
 		}
 		switch {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -129,6 +130,8 @@ type Tenant struct {
 	closed   chan struct{}
 	closeOne sync.Once
 	serveErr chan error
+	hmu      sync.Mutex
+	closing  bool
 	handlers sync.WaitGroup
 
 	mu       sync.Mutex
@@ -222,7 +225,7 @@ func Start(opts ...Option) (*Tenant, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		// Hijack (used by drop and truncate faults) needs HTTP/1.1.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
-		ErrorLog:     nil,
+		ErrorLog:     log.New(io.Discard, "", 0),
 	}
 	if cfg.tls {
 		cert, pool, err := selfSigned(t.now())
@@ -247,6 +250,9 @@ func Start(opts ...Option) (*Tenant, error) {
 // and releases the idle connections of Client. It is safe to call twice.
 func (t *Tenant) Close() {
 	t.closeOne.Do(func() {
+		t.hmu.Lock()
+		t.closing = true
+		t.hmu.Unlock()
 		close(t.closed)
 		t.srv.Close()
 		<-t.serveErr
@@ -300,13 +306,17 @@ func (t *Tenant) ResetRequests() {
 }
 
 func (t *Tenant) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	t.handlers.Add(1)
-	defer t.handlers.Done()
-	select {
-	case <-t.closed:
+	// Add may not race with Wait in Close: closing is set under the same
+	// lock before Close waits.
+	t.hmu.Lock()
+	if t.closing {
+		t.hmu.Unlock()
+		dropConn(w)
 		return
-	default:
 	}
+	t.handlers.Add(1)
+	t.hmu.Unlock()
+	defer t.handlers.Done()
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	r.Body.Close()
 	if err != nil {
