@@ -1,3 +1,92 @@
-// Package api is the client a Go program uses to act as the signed-in user on
-// Auth0's Management API.
+// Package api is the client a Go program uses to act as the signed-in user
+// on Auth0's Management API, with the user-scoped token Auth0 issues to
+// single-page and native applications.
+//
+// # Quick start
+//
+//	ts := conf.TokenSource(ctx, token) // an *oauth2.Config from the user's sign-in
+//	client, err := api.New("example.eu.auth0.com", ts)
+//	if err != nil { ... }
+//	me, err := client.Me(ctx)
+//
+// # Authentication
+//
+// A Client takes its access token from an oauth2.TokenSource on every
+// attempt; refreshing is the source's job (use oauth2.ReuseTokenSource or an
+// oauth2.Config's TokenSource). TokenSource.Token takes no context, so a slow
+// source is not cancelled by the call's context. The token goes only to the
+// tenant's host, over https (plain http only to a loopback address, for
+// tests), and never appears in an error or a log line.
+//
+// The token must be one Auth0 issued for the user: its sub is the user, its
+// aud includes https://{domain}/api/v2/. Client-credentials (admin) tokens
+// are refused; they belong with Auth0's own SDK, github.com/auth0/go-auth0.
+//
+// # Scopes
+//
+// Each method needs one scope, or one of two:
+//
+//	Me, Enrollments            read:current_user
+//	LinkIdentity, UnlinkIdentity  update:current_user_identities
+//	UpdateMetadata             update:current_user_metadata or create:current_user_metadata
+//	CreateDeviceCredential     create:current_user_device_credentials
+//	DeleteDeviceCredential     delete:current_user_device_credentials
+//
+// A call the token does not allow is refused by the guard
+// (github.com/auth0me/auth0me/scopeguard) before anything is sent, with
+// scopeguard's error: errors.Is(err, scopeguard.ErrInsufficientScope), and
+// errors.As with *scopeguard.ScopeError for the detail. Methods always act on
+// the token's own user; arguments Auth0 would refuse (a metadata key with '.'
+// or '$', a device id that is not hex, an ID token Auth0 could not link) are
+// refused with ErrInvalidArgument or ErrInvalidIDToken, also before sending.
+//
+// # Errors
+//
+// Every non-2xx answer becomes an *Error carrying the status, Auth0's
+// errorCode and message, and the rate-limit headers. Match classes with the
+// sentinels and read the detail with errors.As:
+//
+//	var apiErr *api.Error
+//	switch {
+//	case errors.Is(err, scopeguard.ErrInsufficientScope):
+//		// ask the user to sign in again with more scopes
+//	case errors.As(err, &apiErr) && apiErr.Code == "inexistent_user":
+//		// the user was deleted
+//	case errors.Is(err, api.ErrRateLimited):
+//		// the tenant's bucket stayed empty through every retry
+//	}
+//
+// An answer that cannot be read (truncated, malformed, or larger than the
+// cap set by WithMaxBodySize) is a *ResponseError matching ErrBadResponse.
+//
+// # Retries and rate limits
+//
+// A 429 answer is retried after Retry-After when present, else after the
+// time the client's model of the bucket predicts, else at X-RateLimit-Reset.
+// GET and DELETE are also retried after 5xx answers and connection errors,
+// with exponential backoff and jitter. POST and PATCH are retried only after
+// a 429 or a connection that failed before reaching the server: never after
+// a failure where the server may have acted. WithMaxRetries bounds the
+// retries (default DefaultMaxRetries); every wait ends when the context does.
+//
+// Auth0's X-RateLimit-Reset has one-second granularity, so a client that
+// waits for it whenever the bucket is empty gets one burst per second. A
+// Client instead paces from what every answer reveals: the bucket size, the
+// remaining requests and how fast they recover, net of its own requests. It
+// waits just long enough for the next request to be there, which lets
+// several processes sharing a tenant cooperate without talking to each
+// other. WithRateLimit adds a client-side limit (golang.org/x/time/rate);
+// WithoutPacing turns pacing off.
+//
+// # Many users
+//
+// ForToken returns a per-user view of a Client: it shares the connection
+// pool, the pacing model, the retry settings and the guard's bounded claims
+// cache, and costs a few hundred bytes.
+//
+// # Testing
+//
+// Package github.com/auth0me/auth0me/api/apitest runs an in-process Auth0
+// tenant: start one, add users, mint tokens with AccessToken, and point a
+// Client at it with WithBaseURL(tenant.BaseURL()). See the examples.
 package api

@@ -1,0 +1,436 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
+
+	"github.com/auth0me/auth0me/gen"
+	"github.com/auth0me/auth0me/scopeguard"
+)
+
+// DefaultUserAgent is sent unless WithUserAgent says otherwise.
+const DefaultUserAgent = "auth0me (+https://github.com/auth0me/auth0me)"
+
+// Defaults for the options.
+const (
+	DefaultMaxRetries  = 4
+	DefaultMaxBodySize = 4 << 20 // Auth0 profiles are limited to tens of KB
+)
+
+// Client calls the Management API as the user a token was issued for. Its
+// methods are safe for concurrent use. A Client and the per-user views made
+// by ForToken share one connection pool, one rate-limit model and one
+// claims cache.
+type Client struct {
+	*shared
+	ts    oauth2.TokenSource
+	guard *scopeguard.Transport
+	gen   *gen.Client
+}
+
+// shared is what a Client and its per-user views have in common.
+type shared struct {
+	base       string // Management API base, with a trailing slash
+	hc         http.Client
+	guard      *scopeguard.Transport // the root view
+	userAgent  string
+	logger     *slog.Logger
+	maxRetries int
+	minBackoff time.Duration
+	maxBackoff time.Duration
+	limiter    *rate.Limiter
+	pacer      pacer
+	pacing     bool
+}
+
+// Option configures a Client. Options validate their arguments and make New
+// return an error wrapping ErrOption when one is invalid.
+type Option func(*config) error
+
+type config struct {
+	baseURL     string
+	hc          *http.Client
+	userAgent   string
+	logger      *slog.Logger
+	maxRetries  int
+	minBackoff  time.Duration
+	maxBackoff  time.Duration
+	limiter     *rate.Limiter
+	maxBody     int64
+	pacing      bool
+	guardOpts   []scopeguard.Option
+	cacheTokens int
+}
+
+// WithBaseURL replaces the base https://{domain}/api/v2/. It must be https,
+// or plain http to a loopback address (for tests, such as apitest's tenant).
+func WithBaseURL(u string) Option {
+	return func(c *config) error {
+		if u == "" {
+			return fmt.Errorf("%w: empty base URL", ErrOption)
+		}
+		if !strings.HasSuffix(u, "/") {
+			u += "/"
+		}
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithHTTPClient makes requests through a copy of hc; its Transport (nil
+// meaning http.DefaultTransport) is wrapped by the guard. hc itself is not
+// modified.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return fmt.Errorf("%w: nil *http.Client", ErrOption)
+		}
+		c.hc = hc
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if ua == "" || strings.ContainsAny(ua, "\r\n") {
+			return fmt.Errorf("%w: user agent must be one non-empty line", ErrOption)
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithLogger logs every HTTP exchange at debug level and every retry at
+// info level. Tokens are never logged: the Authorization header shows as
+// [REDACTED]. A nil logger turns logging off.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.logger = l
+		return nil
+	}
+}
+
+// WithoutRetries makes every call a single attempt.
+func WithoutRetries() Option {
+	return func(c *config) error {
+		c.maxRetries = 0
+		return nil
+	}
+}
+
+// WithMaxRetries sets how many times a call may be retried after its first
+// attempt (default DefaultMaxRetries).
+func WithMaxRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 || n > 100 {
+			return fmt.Errorf("%w: max retries %d not in [0, 100]", ErrOption, n)
+		}
+		c.maxRetries = n
+		return nil
+	}
+}
+
+// WithBackoff sets the bounds of the exponential backoff with full jitter
+// used between retries of GET and DELETE after 5xx answers and connection
+// errors (default 100ms to 5s).
+func WithBackoff(minWait, maxWait time.Duration) Option {
+	return func(c *config) error {
+		if minWait <= 0 || maxWait < minWait {
+			return fmt.Errorf("%w: backoff bounds %v, %v", ErrOption, minWait, maxWait)
+		}
+		c.minBackoff, c.maxBackoff = minWait, maxWait
+		return nil
+	}
+}
+
+// WithRateLimit adds a client-side limit of r requests per second with the
+// given burst, shared by the Client and its per-user views, on top of the
+// pacing the server's headers drive.
+func WithRateLimit(r float64, burst int) Option {
+	return func(c *config) error {
+		if r <= 0 || burst < 1 {
+			return fmt.Errorf("%w: rate limit %v/s burst %d", ErrOption, r, burst)
+		}
+		c.limiter = rate.NewLimiter(rate.Limit(r), burst)
+		return nil
+	}
+}
+
+// WithoutPacing turns off pacing by the X-RateLimit-* headers; 429 answers
+// are still retried.
+func WithoutPacing() Option {
+	return func(c *config) error {
+		c.pacing = false
+		return nil
+	}
+}
+
+// WithMaxBodySize caps response bodies (default DefaultMaxBodySize); a
+// larger body fails the call with ErrBodyTooLarge.
+func WithMaxBodySize(n int64) Option {
+	return func(c *config) error {
+		if n < 1024 {
+			return fmt.Errorf("%w: body size cap %d below 1024", ErrOption, n)
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// WithGuardOptions passes options to the scopeguard.Transport, such as
+// scopeguard.WithLeeway or scopeguard.WithCacheSize.
+func WithGuardOptions(opts ...scopeguard.Option) Option {
+	return func(c *config) error {
+		c.guardOpts = append(c.guardOpts, opts...)
+		return nil
+	}
+}
+
+// New returns a Client for the tenant at domain (such as
+// "example.eu.auth0.com") that takes its token from ts. Use
+// oauth2.ReuseTokenSource or an oauth2.Config's TokenSource so tokens are
+// refreshed; ts.Token is called once per attempt and does not receive the
+// call's context.
+func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) {
+	if ts == nil {
+		return nil, fmt.Errorf("%w: nil token source", ErrOption)
+	}
+	cfg := config{
+		userAgent:  DefaultUserAgent,
+		maxRetries: DefaultMaxRetries,
+		minBackoff: 100 * time.Millisecond,
+		maxBackoff: 5 * time.Second,
+		maxBody:    DefaultMaxBodySize,
+		pacing:     true,
+	}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrOption)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.baseURL == "" {
+		if domain == "" || strings.ContainsAny(domain, "/?#@ ") {
+			return nil, fmt.Errorf("%w: domain %q is not a host name", ErrOption, domain)
+		}
+		cfg.baseURL = "https://" + domain + "/api/v2/"
+	}
+	if _, err := url.Parse(cfg.baseURL); err != nil {
+		return nil, fmt.Errorf("%w: base URL: %v", ErrOption, err)
+	}
+	var hc http.Client
+	if cfg.hc != nil {
+		hc = *cfg.hc
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	capped := &capTransport{base: base, max: cfg.maxBody, logger: cfg.logger}
+	guard, err := scopeguard.New(cfg.baseURL, ts, append([]scopeguard.Option{scopeguard.WithBase(capped)}, cfg.guardOpts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	hc.Transport = guard
+	s := &shared{
+		base:       cfg.baseURL,
+		hc:         hc,
+		guard:      guard,
+		userAgent:  cfg.userAgent,
+		logger:     cfg.logger,
+		maxRetries: cfg.maxRetries,
+		minBackoff: cfg.minBackoff,
+		maxBackoff: cfg.maxBackoff,
+		limiter:    cfg.limiter,
+		pacing:     cfg.pacing,
+	}
+	return s.view(ts, guard), nil
+}
+
+// view builds a Client on the shared state for one token source.
+func (s *shared) view(ts oauth2.TokenSource, guard *scopeguard.Transport) *Client {
+	c := &Client{shared: s, ts: ts, guard: guard}
+	hc := s.hc
+	hc.Transport = guard
+	g, _ := gen.NewClient(s.base, gen.WithHTTPClient(&hc), gen.WithRequestEditorFn(s.editRequest))
+	c.gen = g
+	return c
+}
+
+func (s *shared) editRequest(_ context.Context, req *http.Request) error {
+	req.Header.Set("User-Agent", s.userAgent)
+	return nil
+}
+
+// ForToken returns a view of c that acts as the user of ts. Views are cheap:
+// they share c's connection pool, rate-limit model, retry settings and
+// claims cache, so one Client can serve many users.
+func (c *Client) ForToken(ts oauth2.TokenSource) *Client {
+	return c.view(ts, c.shared.guard.WithTokenSource(ts))
+}
+
+// Claims returns the claims of the view's current token, as the guard reads
+// them (without verifying the signature; the server does that).
+func (c *Client) Claims(ctx context.Context) (*scopeguard.Claims, error) {
+	return c.guard.Claims(ctx)
+}
+
+// exchange is one attempt's answer: its response, whose body has been read
+// and closed, and that body.
+type exchange struct {
+	resp *http.Response
+	body []byte
+}
+
+// do runs one operation with pacing and retries. send makes one attempt
+// through the generated client. do returns the first 2xx answer, or the
+// error that ended the call.
+func (c *Client) do(ctx context.Context, op, method string, send func(context.Context) (*http.Response, error)) (exchange, error) {
+	idempotent := method == http.MethodGet || method == http.MethodDelete
+	for attempt := 1; ; attempt++ {
+		if c.pacing {
+			if err := c.pacer.wait(ctx); err != nil {
+				return exchange{}, fmt.Errorf("api: %s: %w", op, err)
+			}
+		}
+		if c.limiter != nil {
+			if err := c.limiter.Wait(ctx); err != nil {
+				return exchange{}, fmt.Errorf("api: %s: %w", op, err)
+			}
+		}
+		resp, err := send(ctx)
+		var body []byte
+		if err == nil {
+			body, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		now := time.Now()
+		if resp != nil && c.pacing {
+			c.pacer.observe(resp.Header, resp.StatusCode, now)
+		}
+		retriesLeft := attempt <= c.maxRetries
+		if err != nil {
+			err = classify(op, resp, err)
+			if !retriesLeft || ctx.Err() != nil || !retryable(err, idempotent) {
+				return exchange{}, err
+			}
+			c.logRetry(ctx, op, attempt, err)
+			if err := sleep(ctx, c.backoff(attempt)); err != nil {
+				return exchange{}, fmt.Errorf("api: %s: %w", op, err)
+			}
+			continue
+		}
+		if resp.StatusCode/100 == 2 {
+			return exchange{resp: resp, body: body}, nil
+		}
+		apiErr := newError(op, resp, body, now)
+		apiErr.Attempts = attempt
+		var wait time.Duration
+		switch {
+		case !retriesLeft:
+			return exchange{}, apiErr
+		case apiErr.StatusCode == http.StatusTooManyRequests:
+			if wait = c.pacer.retryAfter(apiErr, now); wait <= 0 {
+				wait = c.backoff(attempt)
+			}
+		case apiErr.StatusCode >= 500 && idempotent:
+			wait = c.backoff(attempt)
+		default:
+			return exchange{}, apiErr
+		}
+		c.logRetry(ctx, op, attempt, apiErr)
+		if err := sleep(ctx, wait); err != nil {
+			return exchange{}, fmt.Errorf("api: %s: %w (after %w)", op, err, apiErr)
+		}
+	}
+}
+
+// classify wraps a failed attempt's error for the caller. resp is non-nil
+// when the failure came while reading the body.
+func classify(op string, resp *http.Response, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL adds nothing the operation does not say
+	}
+	switch {
+	case errors.Is(err, ErrBodyTooLarge):
+		return &ResponseError{Operation: op, StatusCode: statusOf(resp), Err: ErrBodyTooLarge}
+	case isGuardError(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("api: %s: %w", op, err)
+	case resp != nil:
+		return &ResponseError{Operation: op, StatusCode: resp.StatusCode, Err: err, read: true}
+	}
+	return fmt.Errorf("api: %s: %w", op, err)
+}
+
+func statusOf(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
+// isGuardError reports whether err is a refusal by scopeguard.
+func isGuardError(err error) bool {
+	for _, s := range []error{
+		scopeguard.ErrTokenSource, scopeguard.ErrMalformedToken, scopeguard.ErrTokenExpired,
+		scopeguard.ErrAudience, scopeguard.ErrAdminToken, scopeguard.ErrUnknownOperation,
+		scopeguard.ErrInvalidParameter, scopeguard.ErrSubjectMismatch,
+		scopeguard.ErrInsufficientScope, scopeguard.ErrForeignHost,
+	} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// retryable reports whether a failed attempt may be sent again: never a
+// refusal by the guard or a bad response; GET and DELETE after any
+// connection error; POST and PATCH only when the connection failed before
+// the request could reach the server.
+func retryable(err error, idempotent bool) bool {
+	if isGuardError(err) {
+		return false
+	}
+	var re *ResponseError
+	if errors.As(err, &re) {
+		return re.read && idempotent
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return idempotent
+}
+
+// backoff is exponential with full jitter.
+func (s *shared) backoff(attempt int) time.Duration {
+	d := s.minBackoff << min(attempt-1, 20)
+	if d > s.maxBackoff || d <= 0 {
+		d = s.maxBackoff
+	}
+	return s.minBackoff/2 + time.Duration(rand.Int64N(int64(d)))
+}
+
+func (s *shared) logRetry(ctx context.Context, op string, attempt int, err error) {
+	if s.logger != nil {
+		s.logger.LogAttrs(ctx, slog.LevelInfo, "auth0me: retrying",
+			slog.String("operation", op), slog.Int("attempt", attempt), slog.String("error", err.Error()))
+	}
+}

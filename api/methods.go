@@ -1,0 +1,297 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/auth0me/auth0me/gen"
+	"github.com/auth0me/auth0me/scopeguard"
+)
+
+// User is a user's profile as the Management API returns it. Fields Auth0
+// adds that the spec does not name are kept in AdditionalProperties, so the
+// JSON round-trips.
+type User = gen.GetUserResponseContent
+
+// Enrollment is one of a user's multi-factor enrollments.
+type Enrollment = gen.UsersEnrollment
+
+// Identity is one of a user's identities; the first is the primary one.
+// Its UserId is a string or, for some providers, a number: read it with
+// AsUserId0 (string) or AsUserId1 (int).
+type Identity = gen.UserIdentity
+
+// DeviceCredential is a public key to register for one of the user's
+// devices.
+type DeviceCredential struct {
+	// DeviceName is a name the user recognises the device by. Required.
+	DeviceName string
+	// DeviceID identifies the device: at most 36 characters of hex digits
+	// and '-'. Required.
+	DeviceID string
+	// Value is the public key, base64-encoded. Required.
+	Value string
+	// ClientID is the application the credential is for; optional.
+	ClientID string
+}
+
+// Operation IDs, as in gen.Operations.
+const (
+	opGetUser          = "get_users_by_id"
+	opEnrollments      = "get_enrollments"
+	opPatchUser        = "patch_users_by_id"
+	opLink             = "post_identities"
+	opUnlink           = "delete_user_identity_by_user_id"
+	opCreateCredential = "post_device-credentials"
+	opDeleteCredential = "delete_device-credentials_by_id"
+)
+
+// Me returns the profile of the token's user.
+//
+// Auth0: GET /api/v2/users/{id} (get_users_by_id), scope read:current_user.
+func (c *Client) Me(ctx context.Context) (*User, error) {
+	ex, err := c.do(ctx, opGetUser, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
+		return c.gen.GetUsersById(ctx, scopeguard.Me, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	u := new(User)
+	if err := decode(opGetUser, ex, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Enrollments returns the user's multi-factor enrollments; an empty slice
+// when there are none.
+//
+// Auth0: GET /api/v2/users/{id}/enrollments (get_enrollments), scope
+// read:current_user.
+func (c *Client) Enrollments(ctx context.Context) ([]Enrollment, error) {
+	ex, err := c.do(ctx, opEnrollments, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
+		return c.gen.GetEnrollments(ctx, scopeguard.Me)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []Enrollment{}
+	if err := decode(opEnrollments, ex, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateMetadata merges md into the user's user_metadata at the first level
+// and returns the updated profile. A key whose value is nil is removed; an
+// empty, non-nil md removes every key (Auth0's rule); a nested object
+// replaces the stored one whole. Keys may not contain '.' or '$'.
+//
+// A PATCH is retried only after a 429 answer, never after a failure where
+// the server may have acted.
+//
+// Auth0: PATCH /api/v2/users/{id} (patch_users_by_id), scope
+// update:current_user_metadata or create:current_user_metadata.
+func (c *Client) UpdateMetadata(ctx context.Context, md map[string]any) (*User, error) {
+	if md == nil {
+		return nil, &ValidationError{Operation: opPatchUser, Field: "metadata", Reason: "nil map; pass an empty map to remove every key"}
+	}
+	for k := range md {
+		if strings.ContainsAny(k, ".$") {
+			return nil, &ValidationError{Operation: opPatchUser, Field: "metadata key", Reason: fmt.Sprintf("%q contains '.' or '$'", k)}
+		}
+	}
+	body := gen.PatchUsersByIdJSONRequestBody{UserMetadata: (*gen.UserMetadata)(&md)}
+	ex, err := c.do(ctx, opPatchUser, http.MethodPatch, func(ctx context.Context) (*http.Response, error) {
+		return c.gen.PatchUsersById(ctx, scopeguard.Me, body)
+	})
+	if err != nil {
+		return nil, err
+	}
+	u := new(User)
+	if err := decode(opPatchUser, ex, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// LinkIdentity links the account whose ID token is given to the user, who
+// stays the primary account, and returns the primary's identities, primary
+// first. It first refuses, with an *IDTokenError and without sending, an ID
+// token Auth0 would refuse: not a JWT, not RS256, without sub, with an aud
+// other than the access token's azp, or for the calling user.
+//
+// Auth0: POST /api/v2/users/{id}/identities (post_identities), scope
+// update:current_user_identities.
+func (c *Client) LinkIdentity(ctx context.Context, secondaryIDToken string) ([]Identity, error) {
+	if err := c.checkIDToken(ctx, secondaryIDToken); err != nil {
+		return nil, err
+	}
+	body := gen.PostIdentitiesJSONRequestBody{LinkWith: secondaryIDToken}
+	ex, err := c.do(ctx, opLink, http.MethodPost, func(ctx context.Context) (*http.Response, error) {
+		return c.gen.PostIdentities(ctx, scopeguard.Me, body)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Identity
+	if err := decode(opLink, ex, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// anyAlgorithm lets the ID token check read any JWS to say which algorithm
+// it has; nothing is verified here.
+var anyAlgorithm = []jose.SignatureAlgorithm{
+	jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
+	jose.ES256, jose.ES384, jose.ES512, jose.HS256, jose.HS384, jose.HS512, jose.EdDSA,
+}
+
+func (c *Client) checkIDToken(ctx context.Context, idToken string) error {
+	tok, err := jwt.ParseSigned(idToken, anyAlgorithm)
+	if err != nil || len(tok.Headers) != 1 {
+		return &IDTokenError{Reason: "the ID token is not a signed JWT"}
+	}
+	if alg := tok.Headers[0].Algorithm; alg != string(jose.RS256) {
+		return &IDTokenError{Reason: fmt.Sprintf("the ID token is signed with %s; Auth0 links only RS256 ID tokens", clipAlg(alg))}
+	}
+	var idc jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&idc); err != nil {
+		return &IDTokenError{Reason: "the ID token's claims cannot be read"}
+	}
+	if idc.Subject == "" {
+		return &IDTokenError{Reason: "the ID token has no sub claim"}
+	}
+	at, err := c.guard.Claims(ctx)
+	if err != nil {
+		return fmt.Errorf("api: %s: %w", opLink, err)
+	}
+	if len(idc.Audience) != 1 || idc.Audience[0] != at.AuthorizedParty {
+		return &IDTokenError{Reason: fmt.Sprintf("the ID token's aud %q must equal the access token's azp %q", strings.Join(idc.Audience, " "), at.AuthorizedParty)}
+	}
+	if idc.Subject == at.Subject {
+		return &IDTokenError{Reason: "the ID token is the calling user's own; an account cannot be linked to itself"}
+	}
+	return nil
+}
+
+func clipAlg(alg string) string {
+	if len(alg) > 16 {
+		return alg[:16] + "…"
+	}
+	return alg
+}
+
+// UnlinkIdentity removes the secondary identity of provider (such as
+// "google-oauth2") and userID (the id without the "provider|" prefix) from
+// the user, and returns the identities that remain.
+//
+// Auth0: DELETE /api/v2/users/{id}/identities/{provider}/{user_id}
+// (delete_user_identity_by_user_id), scope update:current_user_identities.
+func (c *Client) UnlinkIdentity(ctx context.Context, provider, userID string) ([]Identity, error) {
+	if err := checkSegment(opUnlink, "provider", provider); err != nil {
+		return nil, err
+	}
+	if err := checkSegment(opUnlink, "user id", userID); err != nil {
+		return nil, err
+	}
+	ex, err := c.do(ctx, opUnlink, http.MethodDelete, func(ctx context.Context) (*http.Response, error) {
+		return c.gen.DeleteUserIdentityByUserId(ctx, scopeguard.Me, gen.UserIdentityProviderEnum(provider), userID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Identity
+	if err := decode(opUnlink, ex, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var deviceIDPattern = regexp.MustCompile(`^[-A-Fa-f0-9]+$`)
+
+// CreateDeviceCredential registers a public key for one of the user's
+// devices and returns the new credential's id. The type is always
+// public_key. Required fields and the device id's form are checked before
+// sending. A POST is retried only after a 429 answer.
+//
+// Auth0: POST /api/v2/device-credentials (post_device-credentials), scope
+// create:current_user_device_credentials.
+func (c *Client) CreateDeviceCredential(ctx context.Context, dc DeviceCredential) (string, error) {
+	switch {
+	case dc.DeviceName == "":
+		return "", &ValidationError{Operation: opCreateCredential, Field: "DeviceName", Reason: "required"}
+	case dc.Value == "":
+		return "", &ValidationError{Operation: opCreateCredential, Field: "Value", Reason: "required"}
+	case dc.DeviceID == "":
+		return "", &ValidationError{Operation: opCreateCredential, Field: "DeviceID", Reason: "required"}
+	case len(dc.DeviceID) > 36 || !deviceIDPattern.MatchString(dc.DeviceID):
+		return "", &ValidationError{Operation: opCreateCredential, Field: "DeviceID", Reason: "at most 36 characters of hex digits and '-'"}
+	}
+	body := gen.PostDeviceCredentialsJSONRequestBody{
+		DeviceName: dc.DeviceName,
+		DeviceId:   dc.DeviceID,
+		Value:      dc.Value,
+		Type:       gen.PublicKey,
+	}
+	if dc.ClientID != "" {
+		body.ClientId = &dc.ClientID
+	}
+	ex, err := c.do(ctx, opCreateCredential, http.MethodPost, func(ctx context.Context) (*http.Response, error) {
+		return c.gen.PostDeviceCredentials(ctx, body)
+	})
+	if err != nil {
+		return "", err
+	}
+	var out gen.CreatePublicKeyDeviceCredentialResponseContent
+	if err := decode(opCreateCredential, ex, &out); err != nil {
+		return "", err
+	}
+	if out.Id == "" {
+		return "", &ResponseError{Operation: opCreateCredential, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer has no credential id")}
+	}
+	return out.Id, nil
+}
+
+// DeleteDeviceCredential deletes one of the user's device credentials.
+//
+// Auth0: DELETE /api/v2/device-credentials/{id}
+// (delete_device-credentials_by_id), scope
+// delete:current_user_device_credentials.
+func (c *Client) DeleteDeviceCredential(ctx context.Context, id string) error {
+	if err := checkSegment(opDeleteCredential, "id", id); err != nil {
+		return err
+	}
+	_, err := c.do(ctx, opDeleteCredential, http.MethodDelete, func(ctx context.Context) (*http.Response, error) {
+		return c.gen.DeleteDeviceCredentialsById(ctx, id)
+	})
+	return err
+}
+
+// checkSegment refuses path parameters that would resolve to another
+// endpoint once in the URL.
+func checkSegment(op, field, v string) error {
+	switch v {
+	case "":
+		return &ValidationError{Operation: op, Field: field, Reason: "empty"}
+	case ".", "..":
+		return &ValidationError{Operation: op, Field: field, Reason: fmt.Sprintf("%q is not an id", v)}
+	}
+	return nil
+}
+
+// decode reads a 2xx JSON body into v.
+func decode(op string, ex exchange, v any) error {
+	if err := json.Unmarshal(ex.body, v); err != nil {
+		return &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("decoding JSON: %w", err)}
+	}
+	return nil
+}

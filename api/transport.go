@@ -1,0 +1,86 @@
+package api
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// capTransport sits below the guard: it caps every response body and logs
+// each exchange at debug level. It never sees or logs more of the
+// Authorization header than the word "Bearer".
+type capTransport struct {
+	base   http.RoundTripper
+	max    int64
+	logger *slog.Logger // nil: no logging
+}
+
+func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	if t.logger != nil && t.logger.Enabled(req.Context(), slog.LevelDebug) {
+		attrs := []slog.Attr{
+			slog.String("method", req.Method),
+			slog.String("path", req.URL.EscapedPath()),
+			slog.Any("request_headers", redacted(req.Header)),
+			slog.Duration("elapsed", time.Since(start)),
+		}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		} else {
+			attrs = append(attrs, slog.Int("status", resp.StatusCode),
+				slog.String("ratelimit_remaining", resp.Header.Get("X-RateLimit-Remaining")))
+		}
+		t.logger.LogAttrs(req.Context(), slog.LevelDebug, "auth0me: http", attrs...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if resp.ContentLength > t.max {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%w: Content-Length %d over the cap of %d bytes", ErrBodyTooLarge, resp.ContentLength, t.max)
+	}
+	resp.Body = &capReader{rc: resp.Body, left: t.max}
+	return resp, nil
+}
+
+// redacted is a header map whose log value hides credentials.
+type redacted http.Header
+
+func (h redacted) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, len(h))
+	for k, v := range h {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Cookie", "Proxy-Authorization":
+			attrs = append(attrs, slog.String(k, "[REDACTED]"))
+		default:
+			attrs = append(attrs, slog.Any(k, v))
+		}
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// capReader fails with ErrBodyTooLarge once more than left bytes are read.
+type capReader struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (r *capReader) Read(p []byte) (int, error) {
+	if r.left < 0 {
+		return 0, ErrBodyTooLarge
+	}
+	if int64(len(p)) > r.left+1 {
+		p = p[:r.left+1]
+	}
+	n, err := r.rc.Read(p)
+	r.left -= int64(n)
+	if r.left < 0 {
+		return 0, ErrBodyTooLarge
+	}
+	return n, err
+}
+
+func (r *capReader) Close() error { return r.rc.Close() }
