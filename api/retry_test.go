@@ -103,7 +103,9 @@ func createCred(ctx context.Context, c *api.Client) error {
 	return err
 }
 
-func deleteCred(ctx context.Context, c *api.Client) error { return c.DeleteDeviceCredential(ctx, "dcr_x") }
+func deleteCred(ctx context.Context, c *api.Client) error {
+	return c.DeleteDeviceCredential(ctx, "dcr_x")
+}
 
 func TestDeadlineEndsASlowCall(t *testing.T) {
 	t.Parallel()
