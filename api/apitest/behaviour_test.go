@@ -98,9 +98,9 @@ func TestRule10RateLimit(t *testing.T) {
 		remaining int
 		reset     int64 // relative to t0
 	}{
-		{0, tok, 200, 1, 1},                 // 2 → 1 token; the 2nd is back at +0.5s → second 1
-		{0, tok, 200, 0, 1},                 // 1 → 0; next at +0.5s
-		{0, tok, 429, 0, 1},                 // empty
+		{0, tok, 200, 1, 1},                      // 2 → 1 token; the 2nd is back at +0.5s → second 1
+		{0, tok, 200, 0, 1},                      // 1 → 0; next at +0.5s
+		{0, tok, 429, 0, 1},                      // empty
 		{250 * time.Millisecond, tok, 429, 0, 1}, // 0.5 tokens; next at +0.5s
 		{250 * time.Millisecond, tok, 200, 0, 1}, // 1 → 0 at +0.5s; next at exactly +1.0s
 		{500 * time.Millisecond, "", 401, 0, 2},  // +1.0s: refused requests take a token too; next at +1.5s → 2

@@ -1,9 +1,11 @@
 package apitest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -320,11 +322,11 @@ type userJSON struct {
 // identityJSON is one identities element; profileData comes first as in the
 // link and unlink recordings.
 type identityJSON struct {
-	ProfileData map[string]any `json:"profileData,omitempty"`
-	Connection  string         `json:"connection"`
-	UserID      string         `json:"user_id"`
-	Provider    string         `json:"provider"`
-	IsSocial    bool           `json:"isSocial"`
+	ProfileData profileJSON `json:"profileData,omitempty"`
+	Connection  string      `json:"connection"`
+	UserID      string      `json:"user_id"`
+	Provider    string      `json:"provider"`
+	IsSocial    bool        `json:"isSocial"`
 }
 
 type enrollmentJSON struct {
@@ -402,6 +404,44 @@ func (u *user) profileData() map[string]any {
 		p["email_verified"] = u.EmailVerified
 	}
 	return p
+}
+
+// profileJSON marshals profileData with the keys of the link recording
+// first, in its order, then any other keys sorted.
+type profileJSON map[string]any
+
+var profileOrder = []string{"email", "given_name", "family_name", "username", "nickname", "picture", "email_verified"}
+
+func (p profileJSON) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	first := true
+	put := func(k string) {
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.Write(marshal(k))
+		b.WriteByte(':')
+		b.Write(marshal(p[k]))
+	}
+	for _, k := range profileOrder {
+		if _, ok := p[k]; ok {
+			put(k)
+		}
+	}
+	rest := make([]string, 0, len(p))
+	for k := range p {
+		if !slices.Contains(profileOrder, k) {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	for _, k := range rest {
+		put(k)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 func enrollmentsJSON(es []Enrollment) []enrollmentJSON {

@@ -1,0 +1,120 @@
+package apitest_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/auth0me/auth0me/api/apitest"
+)
+
+func ExampleStart() {
+	tn, err := apitest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer tn.Close()
+	tn.AddUser(apitest.User{ID: "auth0|abc", Email: "abc@example.com", UserMetadata: map[string]any{"theme": "dark"}})
+
+	req, _ := http.NewRequest("GET", tn.BaseURL()+"users/auth0%7Cabc", nil)
+	req.Header.Set("Authorization", "Bearer "+tn.AccessToken("auth0|abc", "read:current_user"))
+	res, err := tn.Client().Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	fmt.Println(res.Status)
+	fmt.Println(strings.Contains(string(body), `"user_metadata":{"theme":"dark"}`))
+	// Output:
+	// 200 OK
+	// true
+}
+
+func ExampleTenant_InjectFault() {
+	tn, err := apitest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer tn.Close()
+	tn.AddUser(apitest.User{ID: "auth0|abc"})
+	tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
+
+	patch := func() {
+		req, _ := http.NewRequest("PATCH", tn.BaseURL()+"users/auth0%7Cabc", strings.NewReader(`{"user_metadata":{"a":1}}`))
+		req.Header.Set("Authorization", "Bearer "+tn.AccessToken("auth0|abc", "update:current_user_metadata"))
+		res, err := tn.Client().Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		res.Body.Close()
+		fmt.Println(res.StatusCode)
+	}
+	patch()
+	patch()
+	u, _ := tn.User("auth0|abc")
+	fmt.Println(u.UserMetadata)
+	// Output:
+	// 503
+	// 200
+	// map[a:1]
+}
+
+func ExampleWithRateLimit() {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tn, err := apitest.Start(apitest.WithRateLimit(2, 2), apitest.WithClock(func() time.Time { return now }))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer tn.Close()
+	tn.AddUser(apitest.User{ID: "auth0|abc"})
+	token := tn.AccessToken("auth0|abc", "read:current_user")
+	for range 3 {
+		req, _ := http.NewRequest("GET", tn.BaseURL()+"users/auth0%7Cabc", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := tn.Client().Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		res.Body.Close()
+		fmt.Println(res.StatusCode, res.Header.Get("X-RateLimit-Limit"), res.Header.Get("X-RateLimit-Remaining"),
+			res.Header.Get("X-RateLimit-Reset") == fmt.Sprint(now.Unix()+1))
+	}
+	// Output:
+	// 200 2 1 true
+	// 200 2 0 true
+	// 429 2 0 true
+}
+
+func ExampleTenant_SignToken() {
+	tn, err := apitest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer tn.Close()
+	claims := tn.AccessTokenClaims("auth0|abc", "read:current_user")
+	claims["exp"] = time.Now().Add(-time.Minute).Unix()
+	expired, _ := tn.SignToken(claims)
+
+	req, _ := http.NewRequest("GET", tn.BaseURL()+"users/auth0%7Cabc", nil)
+	req.Header.Set("Authorization", "Bearer "+expired)
+	res, err := tn.Client().Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	fmt.Println(res.StatusCode, string(body))
+	// Output:
+	// 401 {"statusCode":401,"error":"Unauthorized","message":"Expired token received for JSON Web Token validation","attributes":{"error":"Expired token received for JSON Web Token validation"}}
+}
