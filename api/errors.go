@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -129,7 +130,7 @@ func newError(op string, resp *http.Response, body []byte, now time.Time) *Error
 
 func clip(s string) string {
 	if len(s) > maxErrorText {
-		return s[:maxErrorText] + "…"
+		return strings.ToValidUTF8(s[:maxErrorText], "") + "…"
 	}
 	return s
 }
