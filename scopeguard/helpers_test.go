@@ -3,6 +3,7 @@ package scopeguard_test
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
 	"io"
 	"maps"
@@ -211,3 +212,5 @@ func checkRefusal(t *testing.T, err, want error, token string) {
 		}
 	}
 }
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
