@@ -1,0 +1,31 @@
+// Command auth0me acts as the signed-in user on Auth0's Management API with
+// a user-scoped token: it signs the user in (PKCE in a browser, or the
+// device flow), keeps the token in a 0600 file under the user's config
+// directory, and calls the seven current-user operations through a guard
+// that refuses, before anything is sent, what the token does not allow.
+//
+// Start with
+//
+//	go run ./cmd/auth0me demo
+//
+// which needs no Auth0 account and no network, then 'auth0me --help'.
+//
+// Exit status: 0 success; 1 the Management API answered with an error;
+// 2 usage error or an argument Auth0 would refuse; 3 refused by the scope
+// guard; 4 not signed in, sign-in failed or the token is unusable.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"github.com/auth0me/auth0me/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := cli.Run(ctx, cli.DefaultEnv(), os.Args[1:])
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestTokenStoreModes(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	dir := filepath.Join(base, "auth0me")
+	// A directory left with a broad mode is narrowed to 0700.
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := &tokenStore{dir: dir, path: filepath.Join(dir, tokenFileName)}
+	if _, err := s.load(); !errors.Is(err, errNoTokenFile) {
+		t.Fatalf("load before save: %v, want errNoTokenFile", err)
+	}
+	want := &storedToken{Domain: "t.example.com", ClientID: "c", Scopes: []string{"openid"}, AccessToken: "a.b.c", RefreshToken: "r", TokenType: "Bearer", Expiry: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
+	for range 2 { // create, then replace
+		if err := s.save(want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for path, mode := range map[string]os.FileMode{dir: 0o700, s.path: 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != mode {
+			t.Errorf("%s: mode %o, want %o", path, got, mode)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only the token file (no temporary files left)", len(entries))
+	}
+	got, err := s.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("load (-want +got):\n%s", diff)
+	}
+	removed, err := s.remove()
+	if err != nil || !removed {
+		t.Errorf("remove = %v, %v; want true, nil", removed, err)
+	}
+	if removed, err := s.remove(); err != nil || removed {
+		t.Errorf("second remove = %v, %v; want false, nil", removed, err)
+	}
+}
+
+func TestDecodeTokenFile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, wantErr string
+	}{
+		{"ok", `{"domain":"d","access_token":"a"}`, ""},
+		{"not json", `{`, "not valid JSON"},
+		{"two values", `{"domain":"d","access_token":"a"} {}`, "more than one"},
+		{"no access token", `{"domain":"d"}`, "no access_token"},
+		{"no domain", `{"access_token":"a"}`, "no domain"},
+		{"refresh without client", `{"domain":"d","access_token":"a","refresh_token":"r"}`, "no client_id"},
+		{"wrong type", `{"domain":1,"access_token":"a"}`, "not valid JSON"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := decodeTokenFile([]byte(tc.in))
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Errorf("error %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// FuzzDecodeTokenFile: any input is accepted or refused without a panic,
+// and an error never quotes the file (which holds secrets).
+func FuzzDecodeTokenFile(f *testing.F) {
+	f.Add([]byte(`{"domain":"d","client_id":"c","access_token":"a.b.c","refresh_token":"r","expiry":"2026-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"domain":"d","access_token":"secretsecretsecret"} trailing`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := decodeTokenFile(b)
+		if err != nil {
+			// Only fixed messages: nothing of the file can leak.
+			switch err.Error() {
+			case "token file is not valid JSON", "token file holds more than one JSON value",
+				"token file has no access_token", "token file has no domain",
+				"token file has a refresh_token but no client_id":
+			default:
+				t.Fatalf("unexpected error message %q", err)
+			}
+			return
+		}
+		if st.AccessToken == "" || st.Domain == "" {
+			t.Fatalf("accepted a file without access_token or domain: %+v", st)
+		}
+	})
+}
+
+func TestParseAssignments(t *testing.T) {
+	t.Parallel()
+	got, err := parseAssignments([]string{"s=dark", "n=42", "f=1.50", "b=false", "o={\"a\":[1,2]}", "q=\"42\"", "z=null", "e=", "sp=a b", "eq=a=b", "bad={\"a\"", "two=1 2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"s": "dark", "n": json.Number("42"), "f": json.Number("1.50"), "b": false,
+		"o": map[string]any{"a": []any{json.Number("1"), json.Number("2")}}, "q": "42", "z": nil,
+		"e": "", "sp": "a b", "eq": "a=b", "bad": `{"a"`, "two": "1 2",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parseAssignments (-want +got):\n%s", diff)
+	}
+}
+
+// FuzzParseAssignments: KEY=VALUE parsing never panics, keeps every key,
+// and a value is sent as a string exactly when it is not one JSON value.
+func FuzzParseAssignments(f *testing.F) {
+	f.Add("theme=dark")
+	f.Add(`address={"city":"Lyon"}`)
+	f.Add("n=42 ")
+	f.Add("x=[1,")
+	f.Fuzz(func(t *testing.T, arg string) {
+		md, err := parseAssignments([]string{arg})
+		if err != nil {
+			return
+		}
+		k, v, _ := strings.Cut(arg, "=")
+		got, ok := md[k]
+		if !ok || len(md) != 1 {
+			t.Fatalf("parseAssignments(%q) = %v", arg, md)
+		}
+		if s, isString := got.(string); isString && s != v {
+			var probe any
+			if json.Unmarshal([]byte(v), &probe) != nil {
+				t.Fatalf("non-JSON %q came back as %q", v, s)
+			}
+		}
+		if _, err := json.Marshal(got); err != nil {
+			t.Fatalf("value %#v of %q cannot be sent: %v", got, arg, err)
+		}
+	})
+}

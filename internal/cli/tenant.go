@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/auth0me/auth0me/gen"
+)
+
+// tenantAddr says where a tenant is: its domain (which names the audience)
+// and its root URL (where /authorize, /oauth/* and /api/v2/ are).
+type tenantAddr struct {
+	domain string // e.g. "tenant.eu.auth0.com" or "127.0.0.1:43121"
+	root   string // e.g. "https://tenant.eu.auth0.com"; no trailing slash
+}
+
+func (t tenantAddr) audience() string  { return "https://" + t.domain + "/api/v2/" }
+func (t tenantAddr) apiBase() string   { return t.root + "/api/v2/" }
+func (t tenantAddr) authURL() string   { return t.root + "/authorize" }
+func (t tenantAddr) tokenURL() string  { return t.root + "/oauth/token" }
+func (t tenantAddr) deviceURL() string { return t.root + "/oauth/device/code" }
+func (t tenantAddr) customRoot() string { // what the token file records
+	if t.root == "https://"+t.domain {
+		return ""
+	}
+	return t.root
+}
+
+// normalizeDomain accepts "tenant.auth0.com", "https://tenant.auth0.com/"
+// and the like, and returns the bare host[:port].
+func normalizeDomain(d string) (string, error) {
+	d = strings.TrimSpace(d)
+	if s, ok := strings.CutPrefix(d, "https://"); ok {
+		d = s
+	}
+	d = strings.TrimSuffix(d, "/")
+	if d == "" || strings.ContainsAny(d, "/?#@ \t") {
+		return "", usagef("invalid domain %q: want a host name such as tenant.eu.auth0.com", d)
+	}
+	if _, err := url.Parse("https://" + d + "/"); err != nil {
+		return "", usagef("invalid domain %q", d)
+	}
+	return d, nil
+}
+
+// parseRoot validates a --base-url: https, or http to a loopback host; an
+// apitest BaseURL ending in /api/v2/ is accepted too.
+func parseRoot(raw string) (string, string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", usagef("invalid --base-url %q: want a URL such as http://127.0.0.1:8080", raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return "", "", usagef("invalid --base-url %q: plain http is allowed only to a loopback address", raw)
+		}
+	default:
+		return "", "", usagef("invalid --base-url %q: want http or https", raw)
+	}
+	p := strings.TrimSuffix(u.Path, "/")
+	p = strings.TrimSuffix(p, "/api/v2")
+	return u.Scheme + "://" + u.Host + p, u.Host, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// resolveTenant combines --domain/AUTH0_DOMAIN, --base-url and a fallback
+// domain (from the token file or the token); it returns ok false when no
+// domain is known.
+func (r *runner) resolveTenant(fallbackDomain, fallbackRoot string) (tenantAddr, bool, error) {
+	domain := r.o.domain
+	if domain == "" {
+		domain = r.env.Getenv("AUTH0_DOMAIN")
+	}
+	var root, rootHost string
+	if r.o.baseURL != "" {
+		var err error
+		if root, rootHost, err = parseRoot(r.o.baseURL); err != nil {
+			return tenantAddr{}, false, err
+		}
+	}
+	if domain == "" {
+		domain = fallbackDomain
+		if root == "" {
+			root = fallbackRoot
+		}
+	}
+	if domain == "" {
+		domain = rootHost
+	}
+	if domain == "" {
+		return tenantAddr{}, false, nil
+	}
+	d, err := normalizeDomain(domain)
+	if err != nil {
+		return tenantAddr{}, false, err
+	}
+	if root == "" {
+		root = "https://" + d
+	}
+	return tenantAddr{domain: d, root: root}, true, nil
+}
+
+// domainFromAudience finds https://{domain}/api/v2/ among a token's aud.
+func domainFromAudience(aud []string) string {
+	for _, a := range aud {
+		if s, ok := strings.CutPrefix(a, "https://"); ok {
+			if d, ok := strings.CutSuffix(s, "/api/v2/"); ok && d != "" && !strings.Contains(d, "/") {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// currentUserScopes are the scopes of the seven operations, in table order.
+func currentUserScopes() []string {
+	var out []string
+	for _, op := range gen.Operations {
+		for _, s := range op.Scopes {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// loginScopes is what login asks for: the given current-user scopes (all
+// six by default) plus openid and offline_access.
+func loginScopes(given []string) []string {
+	var out []string
+	for _, g := range given {
+		for _, s := range strings.FieldsFunc(g, func(r rune) bool { return r == ' ' || r == ',' }) {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = currentUserScopes()
+	}
+	for _, s := range []string{"openid", "offline_access"} {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
