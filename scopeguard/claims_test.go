@@ -40,7 +40,9 @@ func TestParseClaims(t *testing.T) {
 		{"RS256 aud array", func(t *testing.T) string { return mint(t, base) }, full},
 		{"PS256", func(t *testing.T) string { return mintAlg(t, jose.PS256, rsaKey(), base) }, full},
 		{"ES256", func(t *testing.T) string { return mintAlg(t, jose.ES256, ecKey, base) }, full},
-		{"HS256", func(t *testing.T) string { return mintAlg(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), base) }, full},
+		{"HS256", func(t *testing.T) string {
+			return mintAlg(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), base)
+		}, full},
 		{"aud string, gty, jti, nbf", func(t *testing.T) string {
 			return mint(t, base.with("aud", testAud, "gty", "refresh_token", "jti", "j1", "nbf", now.Unix()))
 		}, func() *scopeguard.Claims {
