@@ -6,8 +6,8 @@ import (
 	"net/http"
 
 	v1 "github.com/auth0/go-auth0/management"
-	v3client "github.com/auth0/go-auth0/v3/management/client"
 	v3 "github.com/auth0/go-auth0/v3/management"
+	v3client "github.com/auth0/go-auth0/v3/management/client"
 	"github.com/auth0/go-auth0/v3/management/option"
 )
 
