@@ -115,4 +115,52 @@
 //     include_fields) are ignored.
 //   - The JWKS key has no x5c/x5t. The issuer is https://{domain}/ even when
 //     the tenant serves plain HTTP.
+//
+// # Login side
+//
+// GET /authorize (Authorization Code with PKCE), POST /oauth/token
+// (authorization_code, refresh_token and
+// urn:ietf:params:oauth:grant-type:device_code) and POST /oauth/device/code
+// issue tokens for the user set with WithLoginUser or SetLoginUser, who
+// approves every authorization request; device codes wait for ApproveDevice
+// or DenyDevice. OAuth errors are {"error","error_description"}. Choices:
+//
+//   - One public application, ClientID; no secret is checked. The client id
+//     may come in the form or as the user name of HTTP Basic auth. Token
+//     requests may be form-urlencoded or JSON.
+//   - /authorize: a missing or unknown client_id or a missing or
+//     non-absolute http(s) redirect_uri is a 400 JSON error; any absolute
+//     redirect_uri is allowed (there is no Allowed Callback URLs list).
+//     Other errors redirect with error, error_description and state:
+//     response_type other than code (unsupported_response_type), no
+//     code_challenge or a method other than S256 (invalid_request), no
+//     audience (invalid_request: Auth0 would issue an opaque /userinfo
+//     token, which the fake does not), another audience (access_denied
+//     "Service not found: ..."), nobody signed in (login_required).
+//   - Access tokens carry only the current-user scopes that were asked for
+//     (read:current_user, update:current_user_identities,
+//     update:current_user_metadata, create:current_user_metadata,
+//     create:current_user_device_credentials,
+//     delete:current_user_device_credentials); other API scopes are dropped
+//     silently, and openid, profile, email and offline_access are left out
+//     of the scope claim (Auth0 has been seen listing them there). openid
+//     adds an id_token (10 hours, with nonce when given); offline_access
+//     adds a refresh_token.
+//   - invalid_grant and other refusals of a grant are 403, as Auth0 sends
+//     them. An authorization code is single use, even when the exchange
+//     fails (wrong code_verifier or redirect_uri), and lives 10 minutes.
+//   - Refresh tokens rotate: each use returns a new one and retires the old;
+//     presenting a retired one fails and revokes every token of its family
+//     (Auth0's reuse detection). scope may only narrow (else 403
+//     invalid_scope) and narrows only the access token of that response.
+//     Lifetimes: WithTokenLifetimes / SetTokenLifetimes (access 24h, refresh
+//     30 days absolute).
+//   - Device codes: user codes are XXXX-XXXX over consonants;
+//     verification_uri is {URL}/activate, which the fake does not serve.
+//     Polling sooner than the interval is 429 slow_down and adds 5 seconds
+//     to the interval the tenant enforces (RFC 8628); an expired code is 403
+//     expired_token once, then invalid_grant; a denied one is access_denied
+//     once, then invalid_grant. The device flow's ban on account linking is
+//     not modelled.
+//   - /userinfo, /oauth/revoke, logout and consent are not served.
 package apitest

@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -140,6 +141,7 @@ type Tenant struct {
 	requests []Request
 	faults   map[string]*faultState
 	bucket   *bucket
+	login    loginState
 }
 
 // Request is one request the tenant received, recorded before any check.
@@ -194,6 +196,7 @@ func Start(opts ...Option) (*Tenant, error) {
 		creds:    map[string]*DeviceCredential{},
 		faults:   map[string]*faultState{},
 	}
+	t.login.init(cfg.loginUser)
 	if cfg.burst > 0 {
 		t.bucket = &bucket{burst: float64(cfg.burst), rate: cfg.perSecond, tokens: float64(cfg.burst), last: cfg.clock()}
 	}
@@ -340,6 +343,12 @@ func (t *Tenant) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, t.keys.jwks())
 	case p == "/.well-known/openid-configuration" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, t.openIDConfiguration())
+	case p == "/authorize":
+		t.serveAuthorize(w, r)
+	case p == "/oauth/token":
+		t.serveToken(w, r, body)
+	case p == "/oauth/device/code":
+		t.serveDeviceCode(w, r, body)
 	default:
 		writeError(w, http.StatusNotFound, "Not Found", "")
 	}
@@ -350,6 +359,14 @@ func (t *Tenant) openIDConfiguration() map[string]any {
 	return map[string]any{
 		"issuer":                                t.Issuer(),
 		"jwks_uri":                              base + "/.well-known/jwks.json",
+		"authorization_endpoint":                base + "/authorize",
+		"token_endpoint":                        base + "/oauth/token",
+		"device_authorization_endpoint":         base + "/oauth/device/code",
+		"response_types_supported":              []string{"code"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token", deviceGrant},
+		"token_endpoint_auth_methods_supported": []string{"none"},
+		"scopes_supported":                      append(slices.Clone(oidcScopes), currentUserScopes...),
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 	}

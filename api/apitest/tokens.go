@@ -100,6 +100,9 @@ func (t *Tenant) SignToken(claims map[string]any, opts ...SignOption) (string, e
 // change one before calling SignToken.
 func (t *Tenant) AccessTokenClaims(sub string, scopes ...string) map[string]any {
 	now := t.now()
+	t.mu.Lock()
+	ttl := t.cfg.atTTL
+	t.mu.Unlock()
 	return map[string]any{
 		"iss":   t.Issuer(),
 		"sub":   sub,
@@ -107,14 +110,14 @@ func (t *Tenant) AccessTokenClaims(sub string, scopes ...string) map[string]any 
 		"azp":   t.clientID,
 		"scope": strings.Join(scopes, " "),
 		"iat":   now.Unix(),
-		"exp":   now.Add(t.cfg.atTTL).Unix(),
+		"exp":   now.Add(ttl).Unix(),
 	}
 }
 
 // AccessToken returns a Management API access token for sub with scopes:
 // RS256, the tenant's kid, iss Issuer, aud [Audience, https://{domain}/userinfo],
-// azp ClientID, scope space-joined, iat now and exp now+24h by the tenant
-// clock. It returns "" only if signing fails, which the tenant's own key
+// azp ClientID, scope space-joined, iat now and exp now plus the access
+// token lifetime (24h unless WithTokenLifetimes) by the tenant clock. It returns "" only if signing fails, which the tenant's own key
 // does not.
 func (t *Tenant) AccessToken(sub string, scopes ...string) string {
 	s, _ := t.SignToken(t.AccessTokenClaims(sub, scopes...))
