@@ -225,28 +225,33 @@ func (c *call) readObject() (map[string]json.RawMessage, []string, bool) {
 	return obj, keys, true
 }
 
+// payloadError is the detail of a "Payload validation error" answer.
+type payloadError string
+
+func (e payloadError) Error() string { return string(e) }
+
 // decodeObject parses b as a single JSON object and returns its members
 // and the order of its keys. Duplicate keys keep the last value.
 func decodeObject(b []byte) (map[string]json.RawMessage, []string, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, nil, errors.New("Invalid JSON")
+		return nil, nil, payloadError("Invalid JSON")
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, nil, fmt.Errorf("Expected type object but found type %s", jsonType(tok))
+		return nil, nil, payloadError("Expected type object but found type " + jsonType(tok))
 	}
 	obj := map[string]json.RawMessage{}
 	var keys []string
 	for dec.More() {
 		kt, err := dec.Token()
 		if err != nil {
-			return nil, nil, errors.New("Invalid JSON")
+			return nil, nil, payloadError("Invalid JSON")
 		}
 		k, _ := kt.(string)
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return nil, nil, errors.New("Invalid JSON")
+			return nil, nil, payloadError("Invalid JSON")
 		}
 		if _, dup := obj[k]; !dup {
 			keys = append(keys, k)
@@ -254,10 +259,10 @@ func decodeObject(b []byte) (map[string]json.RawMessage, []string, error) {
 		obj[k] = v
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, nil, errors.New("Invalid JSON")
+		return nil, nil, payloadError("Invalid JSON")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, errors.New("Invalid JSON")
+		return nil, nil, payloadError("Invalid JSON")
 	}
 	return obj, keys, nil
 }

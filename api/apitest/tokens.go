@@ -46,11 +46,10 @@ func (t *Tenant) PublicKey() *rsa.PublicKey { return &t.keys.priv.PublicKey }
 type SignOption func(*signConfig)
 
 type signConfig struct {
-	alg     jose.SignatureAlgorithm
-	key     any
-	kid     string
-	noKid   bool
-	typeJWT bool
+	alg   jose.SignatureAlgorithm
+	key   any
+	kid   string
+	noKid bool
 }
 
 // SignedWithHS256 signs with HMAC-SHA256 and secret instead of the tenant's
@@ -156,12 +155,17 @@ func (t *Tenant) IDToken(sub string) string {
 	return s
 }
 
-// Why a token was refused; the messages are Auth0's.
-var (
-	errTokenFormat    = errors.New("Bad HTTP authentication header format")
-	errTokenInvalid   = errors.New("Invalid token")
-	errTokenSignature = errors.New("Invalid signature received for JSON Web Token validation.")
-	errTokenExpired   = errors.New("Expired token received for JSON Web Token validation")
+// authFailure is why a token was refused, in Auth0's words: the message of
+// the answer, not a Go error string.
+type authFailure string
+
+func (f authFailure) Error() string { return string(f) }
+
+const (
+	errTokenFormat    authFailure = "Bad HTTP authentication header format"
+	errTokenInvalid   authFailure = "Invalid token"
+	errTokenSignature authFailure = "Invalid signature received for JSON Web Token validation."
+	errTokenExpired   authFailure = "Expired token received for JSON Web Token validation"
 )
 
 // allAlgs lets the parser accept any JWS so that the algorithm can be judged
@@ -237,7 +241,7 @@ func (t *Tenant) authenticate(raw string) (claimSet, error) {
 		return c, errTokenInvalid
 	}
 	if !c.Audience.Contains(t.Audience()) {
-		return c, fmt.Errorf("Bad audience: %s", strings.Join(c.Audience, " "))
+		return c, authFailure("Bad audience: " + strings.Join(c.Audience, " "))
 	}
 	if c.Issuer != t.Issuer() || c.Subject == "" {
 		return c, errTokenInvalid
