@@ -135,7 +135,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		loginCmd, logoutCmd, tokenCmd, meCmd, enrollmentsCmd, metadataCmd,
-		linkCmd, unlinkCmd, deviceCredentialCmd,
+		linkCmd, unlinkCmd, deviceCredentialCmd, demoCmd,
 	}
 }
 

@@ -126,11 +126,14 @@ var deviceCredentialCmd = &command{
 }
 
 func (r *runner) printJSON(v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err = r.out.Write(append(b, '\n'))
+	_, err := r.out.Write(buf.Bytes())
 	return err
 }
 
@@ -225,7 +228,7 @@ func runToken(ctx context.Context, r *runner, _ []string) error {
 	if rep.Scopes == nil {
 		rep.Scopes = []string{}
 	}
-	for _, op := range gen.Operations {
+	for _, op := range operations() {
 		rep.Operations = append(rep.Operations, opAllowed{ID: op.ID, Method: op.Method, Path: op.Path, AnyOf: op.Scopes, Allowed: claims.Allows(op)})
 	}
 	if r.o.json {

@@ -317,7 +317,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	t.Parallel()
 	for _, c := range [][]string{
 		{"login"}, {"logout"}, {"token"}, {"me"}, {"enrollments"}, {"metadata"}, {"metadata", "set"}, {"metadata", "unset"},
-		{"link"}, {"unlink"}, {"device-credential"}, {"device-credential", "create"}, {"device-credential", "delete"},
+		{"link"}, {"unlink"}, {"device-credential"}, {"device-credential", "create"}, {"device-credential", "delete"}, {"demo"},
 	} {
 		t.Run(strings.Join(c, "_"), func(t *testing.T) {
 			t.Parallel()

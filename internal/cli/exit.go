@@ -95,7 +95,10 @@ func classify(err error) (int, string) {
 func describe(err error) string {
 	var ae *api.Error
 	var re *oauth2.RetrieveError
+	var le *loginErr
 	switch {
+	case errors.As(err, &le):
+		return oneLine(le.Error())
 	case errors.As(err, &ae):
 		msg := ae.Message
 		if msg == "" {

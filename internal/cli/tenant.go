@@ -123,10 +123,31 @@ func domainFromAudience(aud []string) string {
 	return ""
 }
 
-// currentUserScopes are the scopes of the seven operations, in table order.
+// opOrder is the order in which the command lists operations: reading
+// first, then identities, metadata and device credentials, as the README's
+// table does. Operations gen.Operations adds later come last.
+var opOrder = []string{
+	"get_users_by_id", "get_enrollments", "post_identities", "delete_user_identity_by_user_id",
+	"patch_users_by_id", "post_device-credentials", "delete_device-credentials_by_id",
+}
+
+// operations returns gen.Operations in opOrder.
+func operations() []gen.Operation {
+	ops := slices.Clone(gen.Operations)
+	rank := func(id string) int {
+		if i := slices.Index(opOrder, id); i >= 0 {
+			return i
+		}
+		return len(opOrder)
+	}
+	slices.SortStableFunc(ops, func(a, b gen.Operation) int { return rank(a.ID) - rank(b.ID) })
+	return ops
+}
+
+// currentUserScopes are the scopes of the seven operations.
 func currentUserScopes() []string {
 	var out []string
-	for _, op := range gen.Operations {
+	for _, op := range operations() {
 		for _, s := range op.Scopes {
 			if !slices.Contains(out, s) {
 				out = append(out, s)
