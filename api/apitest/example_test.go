@@ -1,11 +1,15 @@
 package apitest_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/auth0me/auth0me/api/apitest"
 )
@@ -117,4 +121,48 @@ func ExampleTenant_SignToken() {
 	fmt.Println(res.StatusCode, string(body))
 	// Output:
 	// 401 {"statusCode":401,"error":"Unauthorized","message":"Expired token received for JSON Web Token validation","attributes":{"error":"Expired token received for JSON Web Token validation"}}
+}
+
+// A PKCE login with golang.org/x/oauth2 against the tenant: the login user
+// approves at once, and the token carries only the current-user scopes asked
+// for.
+func ExampleWithLoginUser() {
+	tn, err := apitest.Start(apitest.WithLoginUser("auth0|abc"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer tn.Close()
+	tn.AddUser(apitest.User{ID: "auth0|abc", Email: "abc@example.com"})
+
+	conf := &oauth2.Config{
+		ClientID:    tn.ClientID(),
+		Endpoint:    oauth2.Endpoint{AuthURL: tn.URL() + "/authorize", TokenURL: tn.URL() + "/oauth/token"},
+		RedirectURL: "http://127.0.0.1:8910/callback",
+		Scopes:      []string{"openid", "offline_access", "read:current_user", "read:users"},
+	}
+	verifier := oauth2.GenerateVerifier()
+	authURL := conf.AuthCodeURL("some-state", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("audience", tn.Audience()))
+
+	// A browser would follow the redirect to the callback; read it instead.
+	noFollow := *tn.Client()
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := noFollow.Get(authURL)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res.Body.Close()
+	cb, _ := url.Parse(res.Header.Get("Location"))
+
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, tn.Client())
+	tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cb.Query().Get("state"), tok.Extra("scope"), tok.RefreshToken != "", tok.Extra("id_token") != nil)
+	// Output:
+	// some-state read:current_user true true
 }

@@ -109,3 +109,47 @@ func FuzzManagementRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLoginRequest drives /authorize, /oauth/token and /oauth/device/code
+// with arbitrary queries and form bodies: nothing panics, answers are a
+// redirect or OAuth-shaped JSON.
+func FuzzLoginRequest(f *testing.F) {
+	f.Add("/oauth/token", "", "grant_type=authorization_code&client_id=cid&code=x&code_verifier=y")
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		f.Fatal(err)
+	}
+	tn, err := Start(WithSigningKey(key), WithClientID("cid"), WithLoginUser("auth0|alice"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(tn.Close)
+	f.Fuzz(func(t *testing.T, path, query, form string) {
+		method := http.MethodPost
+		if path == "/authorize" {
+			method = http.MethodGet
+		}
+		req, err := http.NewRequest(method, "http://"+tn.Domain()+path+"?"+query, strings.NewReader(form))
+		if err != nil || req.URL.Host != tn.Domain() {
+			return
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		tn.serveHTTP(w, req)
+		if w.Code == http.StatusFound {
+			if _, err := url.Parse(w.Header().Get("Location")); err != nil {
+				t.Fatalf("bad Location %q", w.Header().Get("Location"))
+			}
+			return
+		}
+		if !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%s %s: invalid JSON %q", method, path, w.Body.Bytes())
+		}
+		if w.Code >= 400 && strings.HasPrefix(req.URL.Path, "/oauth/") || req.URL.Path == "/authorize" && w.Code >= 400 {
+			var e oauthError
+			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" {
+				t.Fatalf("%s: %d %s", path, w.Code, w.Body.Bytes())
+			}
+		}
+	})
+}

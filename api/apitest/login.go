@@ -345,20 +345,20 @@ func (t *Tenant) serveToken(w http.ResponseWriter, r *http.Request, body []byte)
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Unknown client: "+cid)
 		return
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	switch gt := v.Get("grant_type"); gt {
-	case "authorization_code":
-		t.exchangeCode(w, v)
-	case "refresh_token":
-		t.exchangeRefresh(w, v)
-	case deviceGrant:
-		t.exchangeDevice(w, v)
-	case "":
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Missing required parameter: grant_type")
-	default:
-		writeOAuthError(w, http.StatusForbidden, "unsupported_grant_type", "Unsupported grant type: "+gt)
-	}
+	t.locked(w, func(w http.ResponseWriter) {
+		switch gt := v.Get("grant_type"); gt {
+		case "authorization_code":
+			t.exchangeCode(w, v)
+		case "refresh_token":
+			t.exchangeRefresh(w, v)
+		case deviceGrant:
+			t.exchangeDevice(w, v)
+		case "":
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Missing required parameter: grant_type")
+		default:
+			writeOAuthError(w, http.StatusForbidden, "unsupported_grant_type", "Unsupported grant type: "+gt)
+		}
+	})
 }
 
 // exchangeCode runs with t.mu held.

@@ -159,31 +159,45 @@ func (t *Tenant) authorizeAndServe(w http.ResponseWriter, r *http.Request, body 
 		writeError(w, http.StatusForbidden, "Insufficient scope, expected any of: "+strings.Join(opScopes[rt.op], ","), codeInsufficientScope)
 		return
 	}
-	c := &call{t: t, w: w, r: r, body: body, rt: rt, claims: claims}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if rt.userID != "" {
-		if _, ok := t.users[rt.userID]; !ok {
-			writeError(w, http.StatusNotFound, "The user does not exist.", codeInexistentUser)
-			return
+	t.locked(w, func(w http.ResponseWriter) {
+		c := &call{t: t, w: w, r: r, body: body, rt: rt, claims: claims}
+		if rt.userID != "" {
+			if _, ok := t.users[rt.userID]; !ok {
+				writeError(w, http.StatusNotFound, "The user does not exist.", codeInexistentUser)
+				return
+			}
 		}
+		switch rt.op {
+		case OpGetUser:
+			c.getUser()
+		case OpGetEnrollments:
+			c.getEnrollments()
+		case OpPatchUser:
+			c.patchUser()
+		case OpLinkIdentity:
+			c.link()
+		case OpUnlinkIdentity:
+			c.unlink()
+		case OpCreateDeviceCredential:
+			c.createDeviceCredential()
+		case OpDeleteDeviceCredential:
+			c.deleteDeviceCredential()
+		}
+	})
+}
+
+// locked runs f with t.mu held, buffering its answer, and writes the answer
+// after unlocking, so that a slow reader never holds up the tenant.
+func (t *Tenant) locked(w http.ResponseWriter, f func(http.ResponseWriter)) {
+	rec := &recorder{header: w.Header()}
+	t.mu.Lock()
+	f(rec)
+	t.mu.Unlock()
+	if rec.status == 0 {
+		rec.status = http.StatusOK
 	}
-	switch rt.op {
-	case OpGetUser:
-		c.getUser()
-	case OpGetEnrollments:
-		c.getEnrollments()
-	case OpPatchUser:
-		c.patchUser()
-	case OpLinkIdentity:
-		c.link()
-	case OpUnlinkIdentity:
-		c.unlink()
-	case OpCreateDeviceCredential:
-		c.createDeviceCredential()
-	case OpDeleteDeviceCredential:
-		c.deleteDeviceCredential()
-	}
+	w.WriteHeader(rec.status)
+	w.Write(rec.body.Bytes())
 }
 
 // call is one authorised operation; it runs with t.mu held.
