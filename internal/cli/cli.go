@@ -151,7 +151,7 @@ func Run(ctx context.Context, env Env, args []string) int {
 	top.Usage = func() { r.mainUsage(r.errw) }
 	rest, err := parseLeading(top, args)
 	if err != nil {
-		return r.usageError(err, "")
+		return r.usageError(err)
 	}
 	if len(rest) == 0 {
 		if r.o.help {
@@ -166,13 +166,13 @@ func Run(ctx context.Context, env Env, args []string) int {
 	}
 	cmd, path, rest := lookup(commands, rest)
 	if cmd == nil {
-		return r.usageError(fmt.Errorf("unknown command %q", rest[0]), "")
+		return r.usageError(fmt.Errorf("unknown command %q", rest[0]))
 	}
 	r.cmd = path
 	if cmd.sub != nil {
 		// "auth0me metadata" alone, or with --help.
 		if len(rest) > 0 && !isHelpArg(rest[0]) {
-			return r.usageError(fmt.Errorf("unknown %s command %q", path, rest[0]), path)
+			return r.usageError(fmt.Errorf("unknown %s command %q", path, rest[0]))
 		}
 		if r.o.help || len(rest) > 0 {
 			r.commandUsage(r.out, cmd, path)
@@ -193,10 +193,10 @@ func Run(ctx context.Context, env Env, args []string) int {
 		return ExitOK
 	}
 	if err != nil {
-		return r.usageError(err, path)
+		return r.usageError(err)
 	}
 	if len(pos) < cmd.minArgs || (cmd.maxArgs >= 0 && len(pos) > cmd.maxArgs) {
-		return r.usageError(fmt.Errorf("%s takes %s", path, argCount(cmd.minArgs, cmd.maxArgs)), path)
+		return r.usageError(fmt.Errorf("%s takes %s", path, argCount(cmd.minArgs, cmd.maxArgs)))
 	}
 	if err := cmd.run(ctx, r, pos); err != nil {
 		return r.fail(err)

@@ -225,9 +225,14 @@ func TestCommandsGolden(t *testing.T) {
 						t.Errorf("%d request(s) reached the tenant, want none", n)
 					}
 				}
-				if form == "json" {
+				switch {
+				case form == "json":
 					checkJSON(t, res)
-				} else if tc.check != nil {
+				case res.code != 0:
+					if res.stdout != "" || strings.Count(res.stderr, "\n") != 1 {
+						t.Errorf("a failure must print one line on stderr and nothing on stdout; got %q and %q", res.stdout, res.stderr)
+					}
+				case tc.check != nil:
 					tc.check(t, tn)
 				}
 				golden(t, name, h.render(res))
@@ -264,8 +269,8 @@ func checkJSON(t *testing.T, res result) {
 	}
 }
 
-// TestErrorIsOneLine checks the text form of every failure: one line on
-// stderr, nothing on stdout.
+// TestUsage checks usage errors (exit 2, one line naming the problem and
+// where help is) and help (exit 0, on stdout).
 func TestUsage(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -303,6 +308,9 @@ func TestUsage(t *testing.T) {
 			res := h.run(tc.args...)
 			if res.code != tc.wantCode {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", res.code, tc.wantCode, res.stdout, res.stderr)
+			}
+			if res.code != 0 && tc.wantErr != "Commands:" && strings.Count(res.stderr, "\n") != 1 {
+				t.Errorf("error is not one line: %q", res.stderr)
 			}
 			if !strings.Contains(res.stdout, tc.wantOut) || !strings.Contains(res.stderr, tc.wantErr) {
 				t.Errorf("stdout %q, want it to contain %q\nstderr %q, want it to contain %q", res.stdout, tc.wantOut, res.stderr, tc.wantErr)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -86,7 +87,15 @@ func classify(err error) (int, string) {
 	case errors.Is(err, api.ErrInvalidArgument), errors.Is(err, api.ErrInvalidIDToken), errors.Is(err, api.ErrOption):
 		return ExitUsage, "invalid_argument"
 	}
-	return ExitAPI, "api"
+	var ae *api.Error
+	var ne net.Error
+	switch {
+	case errors.As(err, &ae):
+		return ExitAPI, "api"
+	case errors.As(err, &ne):
+		return ExitAPI, "network"
+	}
+	return ExitAPI, "error"
 }
 
 // describe renders err as one line. For an *api.Error it is Auth0's status,
@@ -176,7 +185,10 @@ func (r *runner) fail(err error) int {
 		return code
 	}
 	prefix := "auth0me: "
+	suffix := ""
 	switch kind {
+	case "usage":
+		suffix = " (see 'auth0me " + strings.TrimSpace(r.cmd+" --help") + "')"
 	case "refused":
 		prefix += "refused by the guard, nothing was sent: "
 	case "token":
@@ -187,20 +199,11 @@ func (r *runner) fail(err error) int {
 			prefix += "Auth0 answered "
 		}
 	}
-	fmt.Fprintln(r.errw, prefix+msg)
+	fmt.Fprintln(r.errw, prefix+msg+suffix)
 	return code
 }
 
-// usageError prints a usage problem and the command's synopsis.
-func (r *runner) usageError(err error, path string) int {
-	if r.o.json {
-		return r.fail(&usageErr{msg: err.Error()})
-	}
-	fmt.Fprintf(r.errw, "auth0me: %v\n", err)
-	if path == "" {
-		fmt.Fprintln(r.errw, "Run 'auth0me --help' for usage.")
-	} else {
-		fmt.Fprintf(r.errw, "Run 'auth0me %s --help' for usage.\n", path)
-	}
-	return ExitUsage
+// usageError prints a usage problem, with where to find help, on one line.
+func (r *runner) usageError(err error) int {
+	return r.fail(&usageErr{msg: err.Error()})
 }

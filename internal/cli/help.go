@@ -42,9 +42,9 @@ func (r *runner) mainUsage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString(mainHelp)
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-18s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-25s %s\n", c.name, c.summary)
 		for _, s := range c.sub {
-			fmt.Fprintf(&b, "  %-18s %s\n", c.name+" "+s.name, s.summary)
+			fmt.Fprintf(&b, "  %-25s %s\n", c.name+" "+s.name, s.summary)
 		}
 	}
 	b.WriteString(globalHelp)
@@ -61,7 +61,7 @@ func (r *runner) help(args []string) int {
 	}
 	cmd, path, rest := lookup(commands, args)
 	if cmd == nil || len(rest) > 0 {
-		return r.usageError(fmt.Errorf("unknown command %q", strings.Join(args, " ")), "")
+		return r.usageError(fmt.Errorf("unknown command %q", strings.Join(args, " ")))
 	}
 	r.commandUsage(r.out, cmd, path)
 	return ExitOK
@@ -70,6 +70,9 @@ func (r *runner) help(args []string) int {
 func (r *runner) commandUsage(w io.Writer, cmd *command, path string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\nUsage:\n  auth0me %s", cmd.summary, path)
+	if cmd.sub != nil {
+		b.WriteString(" COMMAND")
+	}
 	if cmd.args != "" {
 		b.WriteString(" " + cmd.args)
 	}
@@ -85,8 +88,18 @@ func (r *runner) commandUsage(w io.Writer, cmd *command, path string) {
 		var o opts
 		cmd.flags(fs, &o)
 		b.WriteString("\nFlags:\n")
-		fs.SetOutput(&b)
-		fs.PrintDefaults()
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(&b, "  --%s", f.Name)
+			if name != "" {
+				b.WriteString(" " + strings.ToUpper(strings.ReplaceAll(name, " ", "_")))
+			}
+			b.WriteString("\n      " + usage)
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+				fmt.Fprintf(&b, " (default %s)", f.DefValue)
+			}
+			b.WriteString("\n")
+		})
 	}
 	if len(cmd.examples) > 0 {
 		b.WriteString("\nExamples:\n")

@@ -154,6 +154,11 @@ func (h *harness) checkSecrets(res result) {
 			secrets = append(secrets, f[2])
 		}
 	}
+	// Nothing that looks like a JWT or an apitest refresh token, whoever
+	// issued it.
+	if m := jwtLike.FindString(res.stdout + res.stderr); m != "" {
+		h.t.Errorf("output contains a token-like string %.20s...:\nstdout: %s\nstderr: %s", m, res.stdout, res.stderr)
+	}
 	for _, s := range secrets {
 		for _, part := range append([]string{s}, strings.Split(s, ".")...) {
 			if len(part) < 16 {
@@ -177,6 +182,8 @@ func (h *harness) token(sub string, scopes ...string) string {
 func (h *harness) tokenFile() string {
 	return filepath.Join(h.configDir, "auth0me", "token.json")
 }
+
+var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|v1\.[A-Za-z0-9]{40,}`)
 
 var normalizers = []struct {
 	re   *regexp.Regexp

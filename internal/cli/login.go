@@ -28,7 +28,7 @@ var loginCmd = &command{
 	examples: []string{
 		"auth0me login --domain tenant.eu.auth0.com --client-id abc123",
 		"auth0me login --domain tenant.eu.auth0.com --client-id abc123 --port 8484   # allowed callback http://127.0.0.1:8484/callback",
-		"auth0me login --device --scope read:current_user",
+		"AUTH0_DOMAIN=tenant.eu.auth0.com auth0me login --device --client-id abc123 --scope read:current_user",
 		"AUTH0_DOMAIN=tenant.eu.auth0.com AUTH0_CLIENT_ID=abc123 auth0me login",
 	},
 	flags: func(fs *flag.FlagSet, o *opts) {
