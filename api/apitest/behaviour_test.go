@@ -381,34 +381,51 @@ func TestRule12Concurrency(t *testing.T) {
 	}
 }
 
-// Close waits for handlers and leaves no goroutine behind, even with a
-// request held by a Delay fault and idle keep-alive connections.
+// Close leaves no goroutine behind, with idle keep-alive connections open,
+// on every kind of listener.
 func TestCloseLeavesNoGoroutine(t *testing.T) {
 	// Not parallel: goleak compares against the goroutines present now.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	for _, opts := range [][]apitest.Option{nil, {apitest.WithTLS()}, {apitest.WithMemoryNetwork()}} {
+	for _, opts := range [][]apitest.Option{nil, {apitest.WithTLS()}, {apitest.WithMemoryNetwork()}, {apitest.WithMemoryNetwork(), apitest.WithTLS()}} {
 		tn, err := apitest.Start(append(opts, apitest.WithSigningKey(testKey()))...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		tn.AddUser(apitest.User{ID: alice})
 		tok := tn.AccessToken(alice, "read:current_user")
-		if res, _, err := send(t.Context(), tn.Client(), tn, "GET", userPath(alice), tok, ""); err != nil || res.StatusCode != 200 {
-			t.Fatalf("get: %v", err)
+		for range 2 {
+			if res, _, err := send(t.Context(), tn.Client(), tn, "GET", userPath(alice), tok, ""); err != nil || res.StatusCode != 200 {
+				t.Fatalf("%d options: get: %v", len(opts), err)
+			}
 		}
+		tn.Close()
+		tn.Close() // twice is fine
+	}
+}
+
+// Close releases a request held by a Delay fault: the client sees the
+// connection closed, and no time passes.
+func TestCloseReleasesDelayedRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tn := startBubble(t)
+		tok := tn.AccessToken(alice, "read:current_user")
 		tn.InjectFault(apitest.OpGetUser, apitest.Fault{Delay: time.Hour})
+		start := time.Now()
 		done := make(chan error, 1)
 		go func() {
 			_, _, err := send(context.Background(), tn.Client(), tn, "GET", userPath(alice), tok, "")
 			done <- err
 		}()
-		for len(tn.Requests()) < 2 {
-			time.Sleep(time.Millisecond) // waiting for the request to arrive, not for time to pass
-		}
+		synctest.Wait() // the request is parked in the Delay
 		tn.Close()
 		if err := <-done; err == nil {
 			t.Error("request held by Delay succeeded after Close")
 		}
-		tn.Close() // twice is fine
-	}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("Close waited %v", d)
+		}
+		if len(tn.Requests()) != 1 {
+			t.Errorf("requests = %d", len(tn.Requests()))
+		}
+	})
 }
