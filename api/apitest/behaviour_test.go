@@ -429,3 +429,29 @@ func TestCloseReleasesDelayedRequest(t *testing.T) {
 		}
 	})
 }
+
+func BenchmarkGetUser(b *testing.B) {
+	tn, err := apitest.Start(apitest.WithSigningKey(testKey()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tn.Close()
+	tn.AddUser(apitest.User{ID: alice, Email: "alice@example.com"})
+	tok := tn.AccessToken(alice, "read:current_user")
+	for b.Loop() {
+		res, _, err := send(context.Background(), tn.Client(), tn, "GET", userPath(alice), tok, "")
+		if err != nil || res.StatusCode != 200 {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkStart(b *testing.B) {
+	for b.Loop() {
+		tn, err := apitest.Start()
+		if err != nil {
+			b.Fatal(err)
+		}
+		tn.Close()
+	}
+}
