@@ -109,7 +109,8 @@ type harness struct {
 	client    *http.Client
 	browse    func(ctx context.Context, url string) error
 	interact  bool
-	noBaseURL bool     // do not add --base-url TENANT
+	noBaseURL bool // do not add --base-url TENANT
+	stdin     string
 	secrets   []string // must never appear in any output
 }
 
@@ -128,7 +129,7 @@ func (h *harness) run(args ...string) result {
 	env := cli.Env{
 		Stdout:      &out,
 		Stderr:      &errb,
-		Stdin:       strings.NewReader(""),
+		Stdin:       strings.NewReader(h.stdin),
 		Getenv:      func(k string) string { return h.env[k] },
 		ConfigDir:   func() (string, error) { return h.configDir, nil },
 		HTTPClient:  h.client,

@@ -171,9 +171,12 @@ func TestLoginPKCE(t *testing.T) {
 	}
 
 	// logout deletes the file; then nothing is signed in.
-	if res := h.run("logout"); res.code != 0 || !strings.Contains(res.stdout, "Signed out") {
+	res = h.run("logout")
+	if res.code != 0 {
 		t.Errorf("logout: %+v", res)
 	}
+	golden(t, "logout", h.render(res))
+	golden(t, "logout_again.json", h.render(h.run("logout", "--json")))
 	if _, err := os.Stat(h.tokenFile()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("token file still there after logout: %v", err)
 	}
@@ -200,6 +203,7 @@ func TestLoginScopes(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
 		t.Fatal(err)
 	}
+	golden(t, "login_scopes.json", h.render(res))
 	if strings.Join(got.Scopes, " ") != "read:current_user update:current_user_metadata" || strings.Join(got.NotGranted, " ") != "read:users" {
 		t.Errorf("scopes %v, not granted %v", got.Scopes, got.NotGranted)
 	}
@@ -353,5 +357,23 @@ func TestRefreshFailure(t *testing.T) {
 		if strings.HasPrefix(r.EscapedPath, "/api/v2/") {
 			t.Errorf("an API request was sent: %s %s", r.Method, r.EscapedPath)
 		}
+	}
+}
+
+// TestLinkFromStdin: --id-token - reads the ID token from standard input.
+func TestLinkFromStdin(t *testing.T) {
+	t.Parallel()
+	tn := startTenant(t)
+	h := newHarness(t, tn)
+	id := tn.IDToken(userGoog)
+	h.secrets = append(h.secrets, id)
+	h.stdin = id + "\n"
+	res := h.run("link", "--id-token", "-", "--token", h.token(userAda, "update:current_user_identities"))
+	if res.code != 0 || !strings.Contains(res.stdout, "The user now has 2 identities") {
+		t.Errorf("link from stdin: %+v", res)
+	}
+	h.stdin = ""
+	if res := h.run("link", "--id-token", "-", "--token", h.token(userAda, "update:current_user_identities")); res.code != cli.ExitUsage {
+		t.Errorf("link with empty stdin: %+v", res)
 	}
 }
