@@ -3,8 +3,11 @@ package bench
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 
 	"github.com/auth0me/auth0me/api/apitest"
 )
@@ -111,4 +114,29 @@ func ServeTenant(r io.Reader, w io.Writer, opts ...apitest.Option) error {
 		}
 	}
 	return sc.Err()
+}
+
+// MintTokens returns n access tokens signed by tn for the distinct users
+// auth0|user00000, auth0|user00001, ... with scope read:current_user, and
+// those users' ids. It signs on every CPU.
+func MintTokens(tn *apitest.Tenant, n int) (tokens, userIDs []string, err error) {
+	tokens, userIDs = make([]string, n), make([]string, n)
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				id := fmt.Sprintf("auth0|user%05d", i)
+				tok := tn.AccessToken(id, "read:current_user")
+				if tok == "" {
+					errs[w] = fmt.Errorf("bench: the tenant signed no token for %s", id)
+					return
+				}
+				tokens[i], userIDs[i] = tok, id
+			}
+		})
+	}
+	wg.Wait()
+	return tokens, userIDs, errors.Join(errs...)
 }
