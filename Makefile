@@ -42,9 +42,15 @@ spec:
 spec-diff:
 	@$(GO) build -o "$${TMPDIR:-/tmp}/auth0me-spectrim" ./cmd/spectrim && "$${TMPDIR:-/tmp}/auth0me-spectrim" -diff spec/current-user.yaml $(UPSTREAM)
 
-## test: the whole suite with the race detector, then check-generated.
+## test: the whole suite with the race detector, then check-generated. The
+## proof suites run verbosely into a log so their figures (the differential
+## case count) are printed; the whole log is shown when they fail.
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /internal/proof$$)
+	@log=$$(mktemp) && trap 'rm -f "$$log"' EXIT && \
+	if $(GO) test -race -count=1 -v ./internal/proof > "$$log" 2>&1; then \
+	  grep -E '^(differential gating|load:|faults:|token leaks:)|^(ok|PASS)' "$$log" || true; \
+	else cat "$$log"; exit 1; fi
 	$(MAKE) --no-print-directory check-generated
 
 lint:
