@@ -130,24 +130,31 @@ var createForms = []diffForm{
 type diffOp struct {
 	id    string
 	forms []diffForm
-	call  func(ctx context.Context, g *gen.Client, c *diffCaller, arg string) (*http.Response, error)
+	// userParam is set for the operations whose path names the acting
+	// user, where the guard substitutes Me.
+	userParam bool
+	call      func(ctx context.Context, g *gen.Client, c *diffCaller, arg string) (*http.Response, error)
 }
 
+// fuzzDeviceID is the device_id FuzzDifferentialGating sends; cases of a
+// fuzz worker run one at a time.
+var fuzzDeviceID string
+
 var diffOps = []diffOp{
-	{id: "get_users_by_id", forms: userForms, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
+	{id: "get_users_by_id", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		return g.GetUsersById(ctx, id, nil)
 	}},
-	{id: "get_enrollments", forms: userForms, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
+	{id: "get_enrollments", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		return g.GetEnrollments(ctx, id)
 	}},
-	{id: "patch_users_by_id", forms: userForms, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
+	{id: "patch_users_by_id", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		md := gen.UserMetadata{"proof": "differential"}
 		return g.PatchUsersById(ctx, id, gen.PatchUsersByIdJSONRequestBody{UserMetadata: &md})
 	}},
-	{id: "post_identities", forms: userForms, call: func(ctx context.Context, g *gen.Client, c *diffCaller, id string) (*http.Response, error) {
+	{id: "post_identities", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, c *diffCaller, id string) (*http.Response, error) {
 		return g.PostIdentities(ctx, id, gen.PostIdentitiesJSONRequestBody{LinkWith: c.secondaryIDToken})
 	}},
-	{id: "delete_user_identity_by_user_id", forms: userForms, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
+	{id: "delete_user_identity_by_user_id", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		// An identity that is not linked: the tenant answers 200 with the
 		// identities unchanged, so the case leaves no trace.
 		return g.DeleteUserIdentityByUserId(ctx, id, "github", "not-linked")
@@ -162,6 +169,8 @@ var diffOps = []diffOp{
 			body.ClientId = &other
 		case "baddevice":
 			body.DeviceId = "not hex"
+		case "fuzz":
+			body.DeviceId = fuzzDeviceID
 		}
 		return g.PostDeviceCredentials(ctx, body)
 	}},
@@ -248,7 +257,7 @@ func (c *diffCaller) run(ctx context.Context, op *diffOp, f diffForm, mask int) 
 	// (b) The tenant's answer with the guard bypassed. Me is the guard's
 	// placeholder, which the tenant does not know: the bypass names the
 	// user the guard substitutes.
-	if arg == scopeguard.Me && f.name == "me" {
+	if op.userParam && arg == scopeguard.Me {
 		arg = c.sub
 	}
 	b := c.bearers[mask]
