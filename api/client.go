@@ -302,6 +302,8 @@ type exchange struct {
 // error that ended the call.
 func (c *Client) do(ctx context.Context, op, method string, send func(context.Context) (*http.Response, error)) (exchange, error) {
 	idempotent := method == http.MethodGet || method == http.MethodDelete
+	// uncertain: an earlier attempt failed where the server may have acted.
+	uncertain := false
 	for attempt := 1; ; attempt++ {
 		if c.pacing {
 			if err := c.pacer.wait(ctx); err != nil {
@@ -320,7 +322,7 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 			resp.Body.Close()
 		}
 		now := time.Now()
-		if resp != nil && c.pacing {
+		if resp != nil && c.pacing && resp.Header.Get("X-RateLimit-Limit") != "" {
 			c.pacer.observe(resp.Header, resp.StatusCode, now)
 		}
 		retriesLeft := attempt <= c.maxRetries
@@ -329,6 +331,7 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 			if !retriesLeft || ctx.Err() != nil || !retryable(err, idempotent) {
 				return exchange{}, err
 			}
+			uncertain = uncertain || mayHaveActed(err)
 			c.logRetry(ctx, op, attempt, err)
 			if err := sleep(ctx, c.backoff(attempt)); err != nil {
 				return exchange{}, fmt.Errorf("api: %s: %w", op, err)
@@ -340,6 +343,7 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 		}
 		apiErr := newError(op, resp, body, now)
 		apiErr.Attempts = attempt
+		apiErr.uncertain = uncertain
 		var wait time.Duration
 		switch {
 		case !retriesLeft:
@@ -375,7 +379,7 @@ func classify(op string, resp *http.Response, err error) error {
 	case resp != nil:
 		return &ResponseError{Operation: op, StatusCode: resp.StatusCode, Err: err, read: true}
 	}
-	return fmt.Errorf("api: %s: %w", op, err)
+	return &ConnectionError{Operation: op, Err: err}
 }
 
 func statusOf(resp *http.Response) int {
@@ -417,6 +421,13 @@ func retryable(err error, idempotent bool) bool {
 		return true
 	}
 	return idempotent
+}
+
+// mayHaveActed reports whether a failed attempt may have reached the server
+// and been acted on: anything but a connection that was never made.
+func mayHaveActed(err error) bool {
+	var op *net.OpError
+	return !(errors.As(err, &op) && op.Op == "dial")
 }
 
 // backoff is exponential with full jitter.

@@ -29,6 +29,9 @@ var (
 	ErrInvalidIDToken = errors.New("api: invalid ID token for linking")
 	// ErrBodyTooLarge: a response body exceeded the client's size cap.
 	ErrBodyTooLarge = errors.New("api: response body too large")
+	// ErrConnection: the exchange failed at the network level (refused,
+	// reset, closed before an answer). A *ConnectionError carries the cause.
+	ErrConnection = errors.New("api: connection failed")
 	// ErrBadResponse: a response could not be read or decoded (truncated,
 	// malformed JSON, or a status the operation does not document with a
 	// body).
@@ -58,6 +61,10 @@ type Error struct {
 	RetryAfter time.Duration
 	// Attempts is how many times the call was sent.
 	Attempts int
+
+	// uncertain: an earlier attempt of the call failed where the server may
+	// have acted on it.
+	uncertain bool
 }
 
 // RateLimit is what an answer's X-RateLimit-* headers said.
@@ -198,11 +205,27 @@ type ResponseError struct {
 }
 
 func (e *ResponseError) Error() string {
+	cause := strings.TrimPrefix(e.Err.Error(), "api: ")
 	if e.StatusCode == 0 {
-		return fmt.Sprintf("api: %s: bad response: %v", e.Operation, e.Err)
+		return fmt.Sprintf("api: %s: bad response: %s", e.Operation, cause)
 	}
-	return fmt.Sprintf("api: %s: bad response (status %d): %v", e.Operation, e.StatusCode, e.Err)
+	return fmt.Sprintf("api: %s: bad response (status %d): %s", e.Operation, e.StatusCode, cause)
 }
 
 // Unwrap returns ErrBadResponse and the cause.
 func (e *ResponseError) Unwrap() []error { return []error{ErrBadResponse, e.Err} }
+
+// ConnectionError reports an exchange that failed at the network level; for
+// POST and PATCH the server may or may not have acted. It matches
+// ErrConnection and the cause.
+type ConnectionError struct {
+	Operation string
+	Err       error
+}
+
+func (e *ConnectionError) Error() string {
+	return fmt.Sprintf("api: %s: connection failed: %v", e.Operation, e.Err)
+}
+
+// Unwrap returns ErrConnection and the cause.
+func (e *ConnectionError) Unwrap() []error { return []error{ErrConnection, e.Err} }

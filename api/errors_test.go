@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestNewErrorReadsAuth0Bodies(t *testing.T) {
@@ -58,7 +59,7 @@ func TestNewErrorReadsAuth0Bodies(t *testing.T) {
 				h = http.Header{}
 			}
 			got := newError("op", &http.Response{StatusCode: tc.status, Header: h}, []byte(tc.body), now)
-			if diff := cmp.Diff(&tc.want, got); diff != "" {
+			if diff := cmp.Diff(&tc.want, got, cmpopts.IgnoreUnexported(Error{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 			if !errors.Is(got, tc.is) {

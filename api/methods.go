@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -63,11 +66,7 @@ func (c *Client) Me(ctx context.Context) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := new(User)
-	if err := decode(opGetUser, ex, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return decodeUser(opGetUser, ex)
 }
 
 // Enrollments returns the user's multi-factor enrollments; an empty slice
@@ -82,11 +81,7 @@ func (c *Client) Enrollments(ctx context.Context) ([]Enrollment, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []Enrollment{}
-	if err := decode(opEnrollments, ex, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return decodeEnrollments(ex)
 }
 
 // UpdateMetadata merges md into the user's user_metadata at the first level
@@ -115,11 +110,7 @@ func (c *Client) UpdateMetadata(ctx context.Context, md map[string]any) (*User, 
 	if err != nil {
 		return nil, err
 	}
-	u := new(User)
-	if err := decode(opPatchUser, ex, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return decodeUser(opPatchUser, ex)
 }
 
 // LinkIdentity links the account whose ID token is given to the user, who
@@ -261,7 +252,9 @@ func (c *Client) CreateDeviceCredential(ctx context.Context, dc DeviceCredential
 	return out.Id, nil
 }
 
-// DeleteDeviceCredential deletes one of the user's device credentials.
+// DeleteDeviceCredential deletes one of the user's device credentials. When
+// an attempt fails where the server may have deleted it and the retry finds
+// no such credential, the delete has happened and nil is returned.
 //
 // Auth0: DELETE /api/v2/device-credentials/{id}
 // (delete_device-credentials_by_id), scope
@@ -273,6 +266,10 @@ func (c *Client) DeleteDeviceCredential(ctx context.Context, id string) error {
 	_, err := c.do(ctx, opDeleteCredential, http.MethodDelete, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.DeleteDeviceCredentialsById(ctx, id)
 	})
+	var apiErr *Error
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.uncertain {
+		return nil
+	}
 	return err
 }
 
@@ -294,4 +291,54 @@ func decode(op string, ex exchange, v any) error {
 		return &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("decoding JSON: %w", err)}
 	}
 	return nil
+}
+
+// The generated types keep the fields a schema does not name in
+// AdditionalProperties, through an UnmarshalJSON that decodes every field
+// twice. These defined types have the same fields without that method, so
+// a body that holds only named fields decodes in one plain pass; a body with
+// other fields takes the generated path and loses nothing.
+type (
+	plainUser       gen.GetUserResponseContent
+	plainEnrollment gen.UsersEnrollment
+)
+
+// decodeFast decodes a body into plain, refusing fields it does not name;
+// it reports whether that worked.
+func decodeFast(body []byte, plain any) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if dec.Decode(plain) != nil {
+		return false
+	}
+	_, err := dec.Token()
+	return err == io.EOF // nothing after the value
+}
+
+func decodeUser(op string, ex exchange) (*User, error) {
+	u := new(User)
+	if decodeFast(ex.body, (*plainUser)(u)) {
+		return u, nil
+	}
+	*u = User{}
+	if err := decode(op, ex, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func decodeEnrollments(ex exchange) ([]Enrollment, error) {
+	var plain []plainEnrollment
+	if decodeFast(ex.body, &plain) {
+		out := make([]Enrollment, len(plain))
+		for i := range plain {
+			out[i] = Enrollment(plain[i])
+		}
+		return out, nil
+	}
+	out := []Enrollment{}
+	if err := decode(opEnrollments, ex, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -40,7 +40,7 @@ func TestRetries(t *testing.T) {
 		name   string
 		op     string
 		fault  apitest.Fault
-		call   func(ctx context.Context, c *api.Client) error
+		call   func(ctx context.Context, c *api.Client, credID string) error
 		method string
 		path   string
 		// want
@@ -61,19 +61,34 @@ func TestRetries(t *testing.T) {
 		{"POST not retried after 502", apitest.OpCreateDeviceCredential, apitest.Fault{Status: 502}, createCred, "POST", "/api/v2/device-credentials", 1, api.ErrServer},
 		{"POST retried after 429", apitest.OpCreateDeviceCredential, apitest.Fault{Status: 429, Times: 1}, createCred, "POST", "/api/v2/device-credentials", 2, nil},
 		{"429 storm ends with ErrRateLimited", apitest.OpGetUser, apitest.Fault{Status: 429}, me, "GET", alicePath, 1 + api.DefaultMaxRetries, api.ErrRateLimited},
+		{"POST not resent after a dropped connection", apitest.OpCreateDeviceCredential, apitest.Fault{Drop: apitest.DropBeforeAct}, createCred, "POST", "/api/v2/device-credentials", 1, api.ErrConnection},
+		{"GET connection errors are typed", apitest.OpGetUser, apitest.Fault{Drop: apitest.DropBeforeAct}, me, "GET", alicePath, 1 + api.DefaultMaxRetries, api.ErrConnection},
+		{"DELETE that acted before the connection dropped succeeds on retry", apitest.OpDeleteDeviceCredential, apitest.Fault{Drop: apitest.DropAfterAct, Times: 1}, deleteOwnCred, "DELETE", "", 2, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
 				c := newClient(t, tn, alice, allScopes, api.WithMaxBodySize(64<<10))
+				path, credID := tc.path, ""
+				if path == "" { // a credential of alice's own
+					id, err := tn.AddDeviceCredential(apitest.DeviceCredential{UserID: alice, DeviceName: "d", DeviceID: "ab", Type: "public_key", Value: "v"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					path, credID = "/api/v2/device-credentials/"+id, id
+				}
 				tn.InjectFault(tc.op, tc.fault)
 				start := time.Now()
-				err := tc.call(t.Context(), c)
-				if got := sent(tn, tc.method, tc.path); got != tc.attempts {
+				err := tc.call(t.Context(), c, credID)
+				if got := sent(tn, tc.method, path); got != tc.attempts {
 					t.Errorf("sent %d times, want %d", got, tc.attempts)
 				}
 				switch {
+				case tc.is == nil && tc.fault.Drop == apitest.DropAfterAct && tc.method == "DELETE":
+					if err != nil || len(tn.DeviceCredentials(alice)) != 0 {
+						t.Errorf("error %v, %d credentials left; want success and none", err, len(tn.DeviceCredentials(alice)))
+					}
 				case tc.is == nil && tc.fault.Drop == apitest.DropAfterAct:
 					if err == nil {
 						t.Error("a dropped connection after the server acted reported success")
@@ -91,20 +106,24 @@ func TestRetries(t *testing.T) {
 	}
 }
 
-func me(ctx context.Context, c *api.Client) error { _, err := c.Me(ctx); return err }
+func me(ctx context.Context, c *api.Client, _ string) error { _, err := c.Me(ctx); return err }
 
-func patch(ctx context.Context, c *api.Client) error {
+func patch(ctx context.Context, c *api.Client, _ string) error {
 	_, err := c.UpdateMetadata(ctx, map[string]any{"k": "v"})
 	return err
 }
 
-func createCred(ctx context.Context, c *api.Client) error {
+func createCred(ctx context.Context, c *api.Client, _ string) error {
 	_, err := c.CreateDeviceCredential(ctx, api.DeviceCredential{DeviceName: "d", DeviceID: "ab", Value: "v"})
 	return err
 }
 
-func deleteCred(ctx context.Context, c *api.Client) error {
+func deleteCred(ctx context.Context, c *api.Client, _ string) error {
 	return c.DeleteDeviceCredential(ctx, "dcr_x")
+}
+
+func deleteOwnCred(ctx context.Context, c *api.Client, id string) error {
+	return c.DeleteDeviceCredential(ctx, id)
 }
 
 func TestDeadlineEndsASlowCall(t *testing.T) {
@@ -164,6 +183,22 @@ func TestWaitsForResetWhenBucketEmpty(t *testing.T) {
 		}
 		if got := sent(tn, "GET", alicePath); got != 3 {
 			t.Errorf("sent %d requests for 3 calls", got)
+		}
+	})
+}
+
+func TestOversizedBodyIsATypedError(t *testing.T) {
+	t.Parallel()
+	bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
+		c := newClient(t, tn, alice, allScopes, api.WithMaxBodySize(4096))
+		tn.InjectFault(apitest.OpGetUser, apitest.Fault{Oversize: 1 << 20})
+		_, err := c.Me(t.Context())
+		var re *api.ResponseError
+		if !errors.As(err, &re) || !errors.Is(err, api.ErrBodyTooLarge) || re.StatusCode != 200 {
+			t.Fatalf("error %#v, want a *api.ResponseError for status 200 matching ErrBodyTooLarge", err)
+		}
+		if got, want := err.Error(), "api: get_users_by_id: bad response (status 200): response body too large"; got != want {
+			t.Errorf("error text %q, want %q", got, want)
 		}
 	})
 }

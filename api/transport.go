@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -38,11 +37,11 @@ func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	left := t.max
 	if resp.ContentLength > t.max {
-		resp.Body.Close()
-		return nil, fmt.Errorf("%w: Content-Length %d over the cap of %d bytes", ErrBodyTooLarge, resp.ContentLength, t.max)
+		left = -1 // fail at the first read, without reading
 	}
-	resp.Body = &capReader{rc: resp.Body, left: t.max}
+	resp.Body = &capReader{rc: resp.Body, left: left}
 	return resp, nil
 }
 
