@@ -42,8 +42,8 @@ type Client struct {
 
 // shared is what a Client and its per-user views have in common.
 type shared struct {
-	base       string // Management API base, with a trailing slash
-	hc         http.Client
+	base       string                // Management API base, with a trailing slash
+	timeout    time.Duration         // per attempt; 0 for none
 	guard      *scopeguard.Transport // the root view
 	userAgent  string
 	logger     *slog.Logger
@@ -89,9 +89,11 @@ func WithBaseURL(u string) Option {
 	}
 }
 
-// WithHTTPClient makes requests through a copy of hc; its Transport (nil
-// meaning http.DefaultTransport) is wrapped by the guard. hc itself is not
-// modified.
+// WithHTTPClient makes requests through hc's Transport (nil meaning
+// http.DefaultTransport), wrapped by the guard, and bounds each attempt by
+// hc's Timeout. hc itself is not modified. Redirects are never followed,
+// whatever hc's CheckRedirect says: the Management API does not redirect,
+// and a 3xx answer comes back as an *Error. hc's Jar is not used.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -246,10 +248,9 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	hc.Transport = guard
 	s := &shared{
 		base:       cfg.baseURL,
-		hc:         hc,
+		timeout:    hc.Timeout,
 		guard:      guard,
 		userAgent:  cfg.userAgent,
 		logger:     cfg.logger,
@@ -265,12 +266,16 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 // view builds a Client on the shared state for one token source.
 func (s *shared) view(ts oauth2.TokenSource, guard *scopeguard.Transport) *Client {
 	c := &Client{shared: s, ts: ts, guard: guard}
-	hc := s.hc
-	hc.Transport = guard
-	g, _ := gen.NewClient(s.base, gen.WithHTTPClient(&hc), gen.WithRequestEditorFn(s.editRequest))
+	g, _ := gen.NewClient(s.base, gen.WithHTTPClient(doer{guard}), gen.WithRequestEditorFn(s.editRequest))
 	c.gen = g
 	return c
 }
+
+// doer sends a request through the guard in one round trip. Unlike
+// http.Client it follows no redirect and copies no header for one.
+type doer struct{ rt http.RoundTripper }
+
+func (d doer) Do(req *http.Request) (*http.Response, error) { return d.rt.RoundTrip(req) }
 
 func (s *shared) editRequest(_ context.Context, req *http.Request) error {
 	req.Header.Set("User-Agent", s.userAgent)
@@ -315,12 +320,7 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 				return exchange{}, fmt.Errorf("api: %s: %w", op, err)
 			}
 		}
-		resp, err := send(ctx)
-		var body []byte
-		if err == nil {
-			body, err = io.ReadAll(resp.Body)
-			resp.Body.Close()
-		}
+		resp, body, err := c.attempt(ctx, send)
 		now := time.Now()
 		if resp != nil && c.pacing && resp.Header.Get("X-RateLimit-Limit") != "" {
 			c.pacer.observe(resp.Header, resp.StatusCode, now)
@@ -362,6 +362,40 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 			return exchange{}, fmt.Errorf("api: %s: %w (after %w)", op, err, apiErr)
 		}
 	}
+}
+
+// attempt sends once and reads the answer's body, within the per-attempt
+// timeout when there is one.
+func (c *Client) attempt(ctx context.Context, send func(context.Context) (*http.Response, error)) (*http.Response, []byte, error) {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	resp, err := send(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := readBody(resp)
+	resp.Body.Close()
+	return resp, body, err
+}
+
+// readBody reads a response body, in one allocation when its length is
+// known.
+func readBody(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n > 1<<20 {
+		return io.ReadAll(resp.Body)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return buf, nil
 }
 
 // classify wraps a failed attempt's error for the caller. resp is non-nil

@@ -57,7 +57,10 @@
 //	}
 //
 // An answer that cannot be read (truncated, malformed, or larger than the
-// cap set by WithMaxBodySize) is a *ResponseError matching ErrBadResponse.
+// cap set by WithMaxBodySize) is a *ResponseError matching ErrBadResponse; an
+// exchange that fails at the network level is a *ConnectionError matching
+// ErrConnection. Redirects are never followed (the Management API does not
+// redirect, and the token must not follow one): a 3xx answer is an *Error.
 //
 // # Retries and rate limits
 //

@@ -236,15 +236,24 @@ func (c *Client) CreateDeviceCredential(ctx context.Context, dc DeviceCredential
 	if dc.ClientID != "" {
 		body.ClientId = &dc.ClientID
 	}
+	// Marshal the method-less twin: the generated MarshalJSON goes through
+	// a map for AdditionalProperties, which is empty here.
+	raw, err := json.Marshal((*plainCreateCredential)(&body))
+	if err != nil {
+		return "", &ValidationError{Operation: opCreateCredential, Field: "credential", Reason: err.Error()}
+	}
 	ex, err := c.do(ctx, opCreateCredential, http.MethodPost, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.PostDeviceCredentials(ctx, body)
+		return c.gen.PostDeviceCredentialsWithBody(ctx, "application/json", bytes.NewReader(raw))
 	})
 	if err != nil {
 		return "", err
 	}
 	var out gen.CreatePublicKeyDeviceCredentialResponseContent
-	if err := decode(opCreateCredential, ex, &out); err != nil {
-		return "", err
+	if !decodeFast(ex.body, (*plainCreated)(&out)) {
+		out = gen.CreatePublicKeyDeviceCredentialResponseContent{}
+		if err := decode(opCreateCredential, ex, &out); err != nil {
+			return "", err
+		}
 	}
 	if out.Id == "" {
 		return "", &ResponseError{Operation: opCreateCredential, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer has no credential id")}
@@ -299,8 +308,10 @@ func decode(op string, ex exchange, v any) error {
 // a body that holds only named fields decodes in one plain pass; a body with
 // other fields takes the generated path and loses nothing.
 type (
-	plainUser       gen.GetUserResponseContent
-	plainEnrollment gen.UsersEnrollment
+	plainUser             gen.GetUserResponseContent
+	plainEnrollment       gen.UsersEnrollment
+	plainCreateCredential gen.CreatePublicKeyDeviceCredentialRequestContent
+	plainCreated          gen.CreatePublicKeyDeviceCredentialResponseContent
 )
 
 // decodeFast decodes a body into plain, refusing fields it does not name;

@@ -37,11 +37,14 @@ func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	left := t.max
-	if resp.ContentLength > t.max {
-		left = -1 // fail at the first read, without reading
+	switch {
+	case resp.ContentLength > t.max:
+		resp.Body = &capReader{rc: resp.Body, left: -1} // fails at the first read
+	case resp.ContentLength < 0:
+		resp.Body = &capReader{rc: resp.Body, left: t.max}
 	}
-	resp.Body = &capReader{rc: resp.Body, left: left}
+	// A body of known length within the cap needs no wrapper: net/http
+	// stops reading it at its Content-Length.
 	return resp, nil
 }
 
