@@ -60,18 +60,17 @@ type shared struct {
 type Option func(*config) error
 
 type config struct {
-	baseURL     string
-	hc          *http.Client
-	userAgent   string
-	logger      *slog.Logger
-	maxRetries  int
-	minBackoff  time.Duration
-	maxBackoff  time.Duration
-	limiter     *rate.Limiter
-	maxBody     int64
-	pacing      bool
-	guardOpts   []scopeguard.Option
-	cacheTokens int
+	baseURL    string
+	hc         *http.Client
+	userAgent  string
+	logger     *slog.Logger
+	maxRetries int
+	minBackoff time.Duration
+	maxBackoff time.Duration
+	limiter    *rate.Limiter
+	maxBody    int64
+	pacing     bool
+	guardOpts  []scopeguard.Option
 }
 
 // WithBaseURL replaces the base https://{domain}/api/v2/. It must be https,

@@ -143,8 +143,7 @@ func TestRedirectToOtherHost(t *testing.T) {
 
 func TestRedirectSameHost(t *testing.T) {
 	t.Parallel()
-	var srv *apiServer
-	srv = newAPIServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := newAPIServer(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/api/v2/users/auth0|abc":
 			http.Redirect(w, r, "/api/v2/users/me/enrollments", http.StatusFound)
