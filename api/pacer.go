@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -12,48 +13,101 @@ import (
 // pacer spaces requests so that clients sharing one tenant's rate-limit
 // bucket spend few requests on 429 answers, without talking to each other.
 //
-// X-RateLimit-Reset has one-second granularity, so waiting for it whenever
-// the bucket is empty allows one burst per second. The pacer instead models
-// the bucket from what every answer reveals: its size (X-RateLimit-Limit),
-// its level (X-RateLimit-Remaining) and how fast the level recovers between
-// answers, net of this client's own requests. That recovery rate is the
-// refill rate less what other clients take, which is exactly the share this
-// client can use. Before a request the pacer predicts the current level; when
-// it predicts less than one request (plus a margin that grows with 429s and
-// shrinks with successes), it waits until the model says one is there.
-// Until it has a rate estimate it falls back to the documented behaviour and
-// waits for X-RateLimit-Reset when an answer said the bucket was empty.
+// X-RateLimit-Reset has one-second granularity, so a client that waits for
+// it whenever the bucket is empty gets one burst per second. The pacer
+// instead paces from what every answer reveals: the bucket's size
+// (X-RateLimit-Limit), its level (X-RateLimit-Remaining), and how the level
+// moves between answers net of this client's own requests.
 //
-// One pacer is shared by a Client and all its per-user views.
+//   - The first answer tells whether others share the bucket: it was full
+//     unless they took from it. Later answers tell it too: refill only adds,
+//     so a level below what this client's own requests (and, when alone, the
+//     measured refill) explain means others took tokens; so does a 429.
+//   - Alone, the pacer spends at once down to half the bucket, then predicts
+//     the level from the measured recovery and sends whenever it predicts
+//     more than half the bucket (at least one request) is there.
+//   - In a crowd, requests are spaced at the pacer's rate, with jitter, and
+//     only a share of the level above half is spent at once. The rate is
+//     steered after every answer by the level against half full (scaled by
+//     the time since the last answer) and by how the level moved. Every
+//     client sees the same level, so all scale their rates by the same
+//     factor and the sum of many clients' rates behaves like one client's.
+//   - Nothing is spent at once during a short warm-up after the first
+//     answer, so that clients starting together do not take the tokens
+//     others' first requests need.
+//   - When an answer said the bucket was empty and no recovery has been
+//     measured yet, the pacer waits for X-RateLimit-Reset, as Auth0
+//     documents, instead of spending a request on a 429; in a crowd, with
+//     jitter so that the waiters do not all come back at once.
+//
+// One pacer is shared by a Client and all its per-user views; it is safe for
+// concurrent use. The zero value is ready to use.
 type pacer struct {
 	mu sync.Mutex
 
-	known     bool      // an answer with rate-limit headers has been seen
-	limit     float64   // bucket size
-	level     float64   // remaining at the last observation
-	at        time.Time // when the last observation was made
-	reset     time.Time // X-RateLimit-Reset of the last observation
-	sentSince int       // requests started since the last observation
+	known bool      // an answer with rate-limit headers has been seen
+	first time.Time // when it came
+	limit float64   // bucket size
+	level float64   // remaining at the last observation
+	at    time.Time // when the last observation was made
+	reset time.Time // X-RateLimit-Reset of the last observation
+	sent  int       // requests started since the last observation
+	burst int       // of which spent at once, above the target level
 
-	rate float64 // estimated usable refill, requests per second; 0 unknown
+	// crowd estimates how many clients share the bucket; 1 means alone.
+	crowd float64
+	// recov is the bucket's recovery net of this client's requests, in
+	// requests per second; 0 until measured.
+	recov float64
+	rate  float64   // pace in a crowd, requests per second
+	next  time.Time // earliest time for the next paced request
 
-	// The anchor of the current rate-estimation window.
+	// The anchor of the current recovery-measurement window.
 	anchorLevel float64
 	anchorAt    time.Time
-	anchorSeen  int // answers observed since the anchor
-
-	margin float64 // extra requests kept in reserve; grows with 429s
+	anchorTook  int // answers since the anchor that took a token
 }
 
-// minWindow is the shortest span over which the refill rate is estimated;
-// X-RateLimit-Remaining is an integer, so shorter spans are too noisy.
-const minWindow = 50 * time.Millisecond
+// Tuning. They were chosen by simulation and the goodput test (K clients
+// against apitest's burst 10 at 100/s) and Auth0's Free plan (burst 2, 2/s).
+var (
+	// minWindow is the shortest span over which recovery is measured;
+	// X-RateLimit-Remaining is an integer, so shorter is too noisy.
+	minWindow = 50 * time.Millisecond
+	// maxPace bounds any single pacing wait.
+	maxPace = 10 * time.Second
+	// minRate is the slowest pace, in requests per second.
+	minRate = 0.05
+	// kp scales the rate's response to the level against the target, per
+	// second; kd its response to the level's movement.
+	kp, kd = 5.0, 0.5
+	// target is the level, as a fraction of the bucket, the pacer aims at.
+	// Tokens above it are not wasted and a level near zero costs 429s.
+	target = 0.5
+	// maxStep bounds the time one answer's level is taken to stand for.
+	maxStep = 200 * time.Millisecond
+	// initRate is the first pace in a crowd, in buckets per second.
+	initRate = 0.5
+	// backoff429 cuts the rate after a 429.
+	backoff429 = 0.7
+	// crowdDecay shrinks the crowd estimate when the bucket is seen full.
+	crowdDecay = 0.5
+	// warmup is how long after the first answer nothing is spent at once.
+	warmup = 20 * time.Millisecond
+	// resetSpread is the jitter, in seconds, added to a wait for the reset.
+	resetSpread = 0.5
+	// minRecovered is how many tokens a window must see recovered before
+	// its rate is read (unless it lasted a second).
+	minRecovered = 3.0
+	// resetMargin is waited past X-RateLimit-Reset.
+	resetMargin = 5 * time.Millisecond
+	// recovAlpha smooths the measured recovery.
+	recovAlpha = 0.5
+	// fullBoost multiplies a crowd's rate when the bucket is seen full.
+	fullBoost = 1.0
+)
 
-// maxPace bounds any single pacing wait.
-const maxPace = 10 * time.Second
-
-// wait blocks until the model predicts the bucket holds a request for this
-// client, or ctx ends.
+// wait blocks until the pacer lets a request go, or ctx ends.
 func (p *pacer) wait(ctx context.Context) error {
 	for {
 		d := p.reserve(time.Now())
@@ -66,100 +120,201 @@ func (p *pacer) wait(ctx context.Context) error {
 	}
 }
 
+func jitter(d time.Duration, frac float64) time.Duration {
+	return time.Duration(float64(d) * (1 - frac + 2*frac*rand.Float64()))
+}
+
+func seconds(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
+
 // reserve counts a request as started and returns zero when it may go now,
 // or how long to wait before asking again.
 func (p *pacer) reserve(now time.Time) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.known {
-		p.sentSince++
+		p.sent++
 		return 0
 	}
-	avail := p.level - float64(p.sentSince)
-	if p.rate > 0 {
-		avail = min(p.limit, p.level+p.rate*now.Sub(p.at).Seconds()) - float64(p.sentSince)
-	}
-	need := 1 + p.margin
-	if avail >= need {
-		p.sentSince++
+	d := p.delay(now)
+	if d <= 0 {
+		p.sent++
 		return 0
 	}
-	var d time.Duration
-	if p.rate > 0 {
-		d = time.Duration((need - avail) / p.rate * float64(time.Second))
-		// Jitter desynchronises clients that observed the same answer.
-		d += time.Duration(rand.Float64() * float64(time.Second) / p.rate)
-	} else {
-		d = p.reset.Sub(now)
-		if d <= 0 {
-			// The reset has passed: at least one request was added.
-			p.level, p.at = max(p.level, 1), now
-			p.sentSince = 0
+	return min(d, maxPace)
+}
+
+func (p *pacer) delay(now time.Time) time.Duration {
+	avail := p.level - float64(p.sent)
+	warm := p.first.Add(warmup)
+	if p.crowd < 1.5 {
+		// Alone: spend down to a margin, predicting the refill.
+		if p.recov > 0 {
+			avail = min(p.limit, p.level+p.recov*now.Sub(p.at).Seconds()) - float64(p.sent)
+		}
+		need := max(1, p.limit*target)
+		if avail >= need {
+			if now.Before(warm) {
+				return warm.Sub(now)
+			}
 			return 0
 		}
+		if p.recov > 0 {
+			return max(seconds((need-avail)/p.recov*1.01), time.Millisecond)
+		}
+		if avail >= 1 {
+			// Probe, to measure the recovery.
+			if now.Before(p.next) {
+				return p.next.Sub(now)
+			}
+			p.next = now.Add(minWindow)
+			return 0
+		}
+		// A little past the reset: the token it announces may land on it.
+		if d := p.reset.Add(resetMargin).Sub(now); d > 0 {
+			return d
+		}
+		return 0
 	}
-	return min(max(d, time.Millisecond), maxPace)
+	// In a crowd.
+	spendAbove := max(1, p.limit-p.limit*(1-target)/p.crowd)
+	if avail >= spendAbove {
+		if !now.Before(warm) {
+			p.burst++
+			return 0
+		}
+		if now.Before(p.next) {
+			return min(p.next.Sub(now), warm.Sub(now))
+		}
+	}
+	if avail < 1 {
+		if p.recov <= 0 {
+			if d := p.reset.Add(resetMargin).Sub(now); d > 0 {
+				return d + seconds(rand.Float64()*resetSpread)
+			}
+		} else if ready := p.at.Add(seconds((1 - avail) / p.rate)); now.Before(ready) {
+			return ready.Sub(now)
+		}
+	}
+	if now.Before(p.next) {
+		return p.next.Sub(now)
+	}
+	gap := jitter(seconds(1/p.rate), 0.2)
+	if earliest := now.Add(-gap / 2); p.next.Before(earliest) {
+		p.next = earliest
+	}
+	p.next = p.next.Add(gap)
+	return 0
 }
 
 // observe updates the model from an answer's headers.
 func (p *pacer) observe(h http.Header, status int, now time.Time) {
 	l, err1 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
 	r, err2 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
-	if err1 != nil || err2 != nil || l <= 0 || r < 0 {
+	if err1 != nil || err2 != nil || l <= 0 || r < 0 || r > l {
 		return
 	}
 	reset := now
-	if s, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+	if s, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil && s > 0 {
 		reset = time.Unix(s, 0)
 	}
+	limited := status == http.StatusTooManyRequests
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	level := float64(r)
-	if !p.known || now.Before(p.anchorAt) {
-		p.known = true
-		p.anchorLevel, p.anchorAt, p.anchorSeen = level, now, 0
-	} else {
-		p.anchorSeen++
-		if span := now.Sub(p.anchorAt); span >= minWindow {
-			// Recovery net of our own answers; a full bucket hides refill.
-			if r < l-1 {
-				sample := (level - p.anchorLevel + float64(p.anchorSeen)) / span.Seconds()
-				if sample > 0 {
-					if p.rate == 0 {
-						p.rate = sample
-					} else {
-						p.rate = 0.7*p.rate + 0.3*sample
-					}
-				}
+	level, limit := float64(r), float64(l)
+	if !p.known || now.Before(p.at) {
+		p.known, p.first, p.limit = true, now, limit
+		// The bucket was full unless others took from it.
+		took := limit - level
+		if limited {
+			took = limit + 1
+		}
+		p.crowd = max(1, took)
+		p.rate = limit * initRate
+		p.next = now.Add(jitter(seconds(1/p.rate), 0.5))
+		p.level, p.at, p.reset, p.sent, p.burst = level, now, reset, 0, 0
+		p.anchorLevel, p.anchorAt, p.anchorTook = level, now, 0
+		return
+	}
+	dt := now.Sub(p.at)
+	// Refill only adds: a level below what our own requests explain means
+	// others took from the bucket.
+	expect := p.level - float64(p.sent)
+	if p.crowd < 1.5 && p.recov > 0 {
+		expect = min(p.limit, p.level+p.recov*dt.Seconds()) - float64(p.sent) - 1
+	}
+	if limited {
+		expect++ // this request took nothing
+	}
+	if others := expect - level; others >= 1 || limited {
+		if p.crowd < 1.5 {
+			// Newly in a crowd: pace at a share of what we measured.
+			c := max(2, 1+others)
+			if p.recov > 0 {
+				p.rate = max(p.recov/c, minRate)
 			}
-			p.anchorLevel, p.anchorAt, p.anchorSeen = level, now, 0
+			p.next = now.Add(jitter(seconds(1/p.rate), 0.5))
+		}
+		p.crowd = max(p.crowd, 1+others, 2)
+	}
+	moved := level - p.level + float64(p.burst)
+	p.limit, p.level, p.at, p.reset = limit, level, now, reset
+	p.sent, p.burst = 0, 0
+	half := p.limit / 2
+	if limited {
+		p.rate = max(p.rate*backoff429, minRate)
+		p.next = now.Add(jitter(seconds(1/p.rate), 0.5))
+		p.anchorLevel, p.anchorAt, p.anchorTook = level, now, 0
+		return
+	}
+	p.anchorTook++
+	if p.crowd >= 1.5 {
+		// Steer the rate by the level against the target and by its
+		// movement. Both are the same for every client sharing the
+		// bucket, so all scale by the same factor and their sum behaves
+		// as one client's rate.
+		step := min(dt, maxStep).Seconds()
+		p.rate *= math.Exp(kp*step*(level-target*p.limit)/half + kd*moved/half)
+		p.rate = min(max(p.rate, minRate), 1000*p.limit)
+	}
+	span := now.Sub(p.anchorAt)
+	if span < minWindow {
+		return
+	}
+	// A full bucket hides refill.
+	full := level >= p.limit-1 && p.anchorLevel >= p.limit-1
+	got := level - p.anchorLevel + float64(p.anchorTook)
+	if got < minRecovered && span < time.Second && !full {
+		return // too few tokens yet to read a rate from integer levels
+	}
+	recovered := got / span.Seconds()
+	p.anchorLevel, p.anchorAt, p.anchorTook = level, now, 0
+	if recovered > 0 && !full {
+		if p.recov == 0 {
+			p.recov = recovered
+		} else {
+			p.recov += recovAlpha * (recovered - p.recov)
 		}
 	}
-	p.limit, p.level, p.at, p.reset = float64(l), level, now, reset
-	p.sentSince = 0
-	if status == http.StatusTooManyRequests {
-		p.margin = min(p.margin+1, p.limit/2)
-	} else if p.margin > 0 {
-		p.margin = max(p.margin-0.05, 0)
+	if level >= p.limit-1 && p.crowd >= 1.5 {
+		p.crowd = max(2, p.crowd*crowdDecay)
+		p.rate *= fullBoost
 	}
 }
 
-// retryAfter is how long to wait before retrying after a 429: Retry-After
-// when the answer has it, the model's estimate when it has a rate, else the
-// reset time.
+// retryAfter is how long to wait before retrying after a 429.
 func (p *pacer) retryAfter(e *Error, now time.Time) time.Duration {
 	if e.RetryAfter > 0 {
 		return min(e.RetryAfter, maxPace)
 	}
 	p.mu.Lock()
-	rate := p.rate
+	next, known, measured := p.next, p.known, p.recov > 0
 	p.mu.Unlock()
-	if rate > 0 {
-		return time.Duration((1 + rand.Float64()) / rate * float64(time.Second))
+	if known && measured {
+		return min(max(next.Sub(now), time.Millisecond), maxPace)
 	}
 	if e.RateLimit != nil {
-		if d := e.RateLimit.Reset.Sub(now); d > 0 {
-			return min(d, maxPace)
+		if d := e.RateLimit.Reset.Add(resetMargin).Sub(now); d > 0 {
+			return min(d+seconds(rand.Float64()*resetSpread), maxPace)
 		}
 	}
 	return 0
