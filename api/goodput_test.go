@@ -34,7 +34,7 @@ func TestGoodput(t *testing.T) {
 	}{
 		{1, 1.12, 0},
 		{4, 1.30, 1},
-		{16, 2.3, 4},
+		{16, 3.0, 5},
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("K=%d", tc.k), func(t *testing.T) {
