@@ -75,11 +75,19 @@
 // Auth0's X-RateLimit-Reset has one-second granularity, so a client that
 // waits for it whenever the bucket is empty gets one burst per second. A
 // Client instead paces from what every answer reveals: the bucket size, the
-// remaining requests and how fast they recover, net of its own requests. It
-// waits just long enough for the next request to be there, which lets
-// several processes sharing a tenant cooperate without talking to each
-// other. WithRateLimit adds a client-side limit (golang.org/x/time/rate);
-// WithoutPacing turns pacing off.
+// remaining requests and how they move. A Client that finds the bucket to
+// itself spends down to half of it, then sends whenever the refill it has
+// measured predicts more than half is there. A level lower than its own
+// requests explain, or a 429, shows that other processes share the bucket.
+// From then on it spaces its requests and steers its pace by the remaining
+// count against half full and by how that count moves. Every process sharing
+// the tenant sees the same count and adjusts by the same factor, so together
+// they behave like one paced client without talking to each other. When an
+// answer says no requests remain and no refill has been measured yet, the
+// next call waits for X-RateLimit-Reset, with jitter when the bucket is
+// shared, instead of spending a request on a 429. WithRateLimit adds a
+// client-side limit (golang.org/x/time/rate); WithoutPacing turns pacing
+// off.
 //
 // # Many users
 //

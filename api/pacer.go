@@ -70,7 +70,7 @@ type pacer struct {
 
 // Tuning. They were chosen by simulation and the goodput test (K clients
 // against apitest's burst 10 at 100/s) and Auth0's Free plan (burst 2, 2/s).
-var (
+const (
 	// minWindow is the shortest span over which recovery is measured;
 	// X-RateLimit-Remaining is an integer, so shorter is too noisy.
 	minWindow = 50 * time.Millisecond
@@ -103,8 +103,6 @@ var (
 	resetMargin = 5 * time.Millisecond
 	// recovAlpha smooths the measured recovery.
 	recovAlpha = 0.5
-	// fullBoost multiplies a crowd's rate when the bucket is seen full.
-	fullBoost = 1.0
 )
 
 // wait blocks until the pacer lets a request go, or ctx ends.
@@ -297,7 +295,6 @@ func (p *pacer) observe(h http.Header, status int, now time.Time) {
 	}
 	if level >= p.limit-1 && p.crowd >= 1.5 {
 		p.crowd = max(2, p.crowd*crowdDecay)
-		p.rate *= fullBoost
 	}
 }
 
