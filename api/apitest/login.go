@@ -326,23 +326,33 @@ func tokenForm(r *http.Request, body []byte) (url.Values, bool) {
 	return v, true
 }
 
-// serveToken answers POST /oauth/token.
-func (t *Tenant) serveToken(w http.ResponseWriter, r *http.Request, body []byte) {
+// clientForm reads the form of a POST to a login endpoint and checks its
+// client_id, answering the OAuth error itself when it returns false.
+func (t *Tenant) clientForm(w http.ResponseWriter, r *http.Request, body []byte) (url.Values, bool) {
 	if r.Method != http.MethodPost {
 		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed")
-		return
+		return nil, false
 	}
 	v, ok := tokenForm(r, body)
 	if !ok {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "The request body must be application/x-www-form-urlencoded")
-		return
+		return nil, false
 	}
 	switch cid := v.Get("client_id"); {
 	case cid == "":
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Missing required parameter: client_id")
-		return
+		return nil, false
 	case cid != t.clientID:
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Unknown client: "+cid)
+		return nil, false
+	}
+	return v, true
+}
+
+// serveToken answers POST /oauth/token.
+func (t *Tenant) serveToken(w http.ResponseWriter, r *http.Request, body []byte) {
+	v, ok := t.clientForm(w, r, body)
+	if !ok {
 		return
 	}
 	t.locked(w, func(w http.ResponseWriter) {
@@ -525,21 +535,8 @@ func (t *Tenant) issueWithFamily(w http.ResponseWriter, g grant, family string, 
 
 // serveDeviceCode answers POST /oauth/device/code.
 func (t *Tenant) serveDeviceCode(w http.ResponseWriter, r *http.Request, body []byte) {
-	if r.Method != http.MethodPost {
-		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed")
-		return
-	}
-	v, ok := tokenForm(r, body)
+	v, ok := t.clientForm(w, r, body)
 	if !ok {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "The request body must be application/x-www-form-urlencoded")
-		return
-	}
-	switch cid := v.Get("client_id"); {
-	case cid == "":
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Missing required parameter: client_id")
-		return
-	case cid != t.clientID:
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Unknown client: "+cid)
 		return
 	}
 	aud := v.Get("audience")
