@@ -293,6 +293,7 @@ type clonedRequest struct {
 	req  http.Request
 	url  url.URL
 	auth [1]string
+	vals [4]string // header values, when they fit
 }
 
 // authorize applies the rules in the documented order and returns the
@@ -377,13 +378,13 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 	// Send a copy with the token.
 	c := &clonedRequest{req: *req}
 	c.auth[0] = e.auth
-	c.req.Header = cloneHeader(req.Header, c.auth[:])
+	c.req.Header = cloneHeader(req.Header, c.auth[:], c.vals[:])
 	if isMe {
 		c.url = *req.URL
 		c.req.URL = &c.url
 		if sp := e.paths[ri]; sp.esc != "" {
 			c.url.Path, c.url.RawPath = sp.dec, sp.esc
-		} else if err := substitute(&c.url, s.basePath, r.user, e.escSub); err != nil {
+		} else if err := substitute(&c.url, s.basePath, r.user, e.escSub, e.sub); err != nil {
 			return nil, t.paramError(rd, r, r.segs[r.user].param, e.sub, "cannot be substituted")
 		}
 	}
@@ -395,8 +396,8 @@ func (t *Transport) paramError(rd *redactor, r *route, param, v, why string) err
 }
 
 // substitute replaces segment i below basePath of u's escaped path with
-// esc, and sets Path and RawPath to match.
-func substitute(u *url.URL, basePath string, i int, esc string) error {
+// esc (whose decoded form is sub), and sets Path and RawPath to match.
+func substitute(u *url.URL, basePath string, i int, esc, sub string) error {
 	p := u.EscapedPath()
 	rest, ok := strings.CutPrefix(p, basePath)
 	if !ok {
@@ -415,26 +416,43 @@ func substitute(u *url.URL, basePath string, i int, esc string) error {
 	if k := strings.IndexByte(rest, '/'); k >= 0 {
 		end = start + k
 	}
-	newEsc := p[:start] + esc + p[end:]
-	dec, err := url.PathUnescape(newEsc)
-	if err != nil {
-		return ErrInvalidParameter
+	// Build the escaped and the decoded path in one string when the parts
+	// around the segment need no unescaping (the usual case).
+	pre, post := p[:start], p[end:]
+	if strings.IndexByte(pre, '%') >= 0 || strings.IndexByte(post, '%') >= 0 {
+		newEsc := pre + esc + post
+		dec, err := url.PathUnescape(newEsc)
+		if err != nil {
+			return ErrInvalidParameter
+		}
+		u.Path, u.RawPath = dec, newEsc
+		return nil
 	}
-	u.Path, u.RawPath = dec, newEsc
+	var b strings.Builder
+	n := len(pre) + len(esc) + len(post)
+	b.Grow(n + len(pre) + len(sub) + len(post))
+	b.WriteString(pre)
+	b.WriteString(esc)
+	b.WriteString(post)
+	b.WriteString(pre)
+	b.WriteString(sub)
+	b.WriteString(post)
+	both := b.String()
+	u.RawPath, u.Path = both[:n], both[n:]
 	return nil
 }
 
 // cloneHeader copies h, leaving out any Authorization header whatever its
 // case, and adds auth as the Authorization header. Values share one
-// backing array, as in http.Header.Clone.
-func cloneHeader(h http.Header, auth []string) http.Header {
+// backing array, as in http.Header.Clone: scratch when they fit in it.
+func cloneHeader(h http.Header, auth, scratch []string) http.Header {
 	out := make(http.Header, len(h)+1)
 	nv := 0
 	for _, vv := range h {
 		nv += len(vv)
 	}
-	var sv []string
-	if nv > 0 {
+	sv := scratch
+	if nv > len(scratch) {
 		sv = make([]string, nv)
 	}
 	for k, vv := range h {
