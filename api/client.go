@@ -316,13 +316,22 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 		}
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx); err != nil {
+				if c.pacing {
+					c.pacer.observe(nil, 0, time.Now()) // nothing was sent
+				}
 				return exchange{}, fmt.Errorf("api: %s: %w", op, err)
 			}
 		}
 		resp, body, err := c.attempt(ctx, send)
 		now := time.Now()
-		if resp != nil && c.pacing && resp.Header.Get("X-RateLimit-Limit") != "" {
-			c.pacer.observe(resp.Header, resp.StatusCode, now)
+		if c.pacing {
+			// Every attempt the pacer let go reports back, answered or not.
+			var h http.Header
+			status := 0
+			if resp != nil {
+				h, status = resp.Header, resp.StatusCode
+			}
+			c.pacer.observe(h, status, now)
 		}
 		retriesLeft := attempt <= c.maxRetries
 		if err != nil {

@@ -21,11 +21,15 @@ import (
 //
 //   - The first answer tells whether others share the bucket: it was full
 //     unless they took from it. Later answers tell it too: refill only adds,
-//     so a level below what this client's own requests (and, when alone, the
-//     measured refill) explain means others took tokens; so does a 429.
+//     so a level below what this client's own requests (this one and those
+//     still in flight, when alone also the measured refill) explain means
+//     others took tokens; so does a 429 that those requests do not explain.
+//     Many goroutines of one Client sending together are one client, not
+//     a crowd, and their 429s cut the rate once, not once each.
 //   - Alone, the pacer spends at once down to half the bucket, then predicts
 //     the level from the measured recovery and sends whenever it predicts
-//     more than half the bucket (at least one request) is there.
+//     more than half the bucket (at least one request) is there. A bucket
+//     seen full hides how fast it refills, so the estimate is then raised.
 //   - In a crowd, requests are spaced at the pacer's rate, with jitter, and
 //     only a share of the level above half is spent at once. The rate is
 //     steered after every answer by the level against half full (scaled by
@@ -51,8 +55,12 @@ type pacer struct {
 	level float64   // remaining at the last observation
 	at    time.Time // when the last observation was made
 	reset time.Time // X-RateLimit-Reset of the last observation
-	sent  int       // requests started since the last observation
-	burst int       // of which spent at once, above the target level
+	// inflight counts the requests let go whose answers have not been
+	// observed: one Client may have many at once, and the level an answer
+	// reports may or may not include them.
+	inflight int
+	burst    int       // requests spent at once, above the target level, since the last observation
+	lastCut  time.Time // when a 429 last cut the rate
 
 	// crowd estimates how many clients share the bucket; 1 means alone.
 	crowd float64
@@ -103,6 +111,9 @@ const (
 	resetMargin = 5 * time.Millisecond
 	// recovAlpha smooths the measured recovery.
 	recovAlpha = 0.5
+	// probeUp raises the recovery estimate when the bucket was seen to fill
+	// up, which hides how fast it refills.
+	probeUp = 1.5
 )
 
 // wait blocks until the pacer lets a request go, or ctx ends.
@@ -130,24 +141,24 @@ func (p *pacer) reserve(now time.Time) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.known {
-		p.sent++
+		p.inflight++
 		return 0
 	}
 	d := p.delay(now)
 	if d <= 0 {
-		p.sent++
+		p.inflight++
 		return 0
 	}
 	return min(d, maxPace)
 }
 
 func (p *pacer) delay(now time.Time) time.Duration {
-	avail := p.level - float64(p.sent)
+	avail := p.level - float64(p.inflight)
 	warm := p.first.Add(warmup)
 	if p.crowd < 1.5 {
 		// Alone: spend down to a margin, predicting the refill.
 		if p.recov > 0 {
-			avail = min(p.limit, p.level+p.recov*now.Sub(p.at).Seconds()) - float64(p.sent)
+			avail = min(p.limit, p.level+p.recov*now.Sub(p.at).Seconds()) - float64(p.inflight)
 		}
 		need := max(1, p.limit*target)
 		if avail >= need {
@@ -204,20 +215,20 @@ func (p *pacer) delay(now time.Time) time.Duration {
 	return 0
 }
 
-// observe updates the model from an answer's headers.
+// observe updates the model from an answer's headers; it must be called
+// once for every request reserve let go, with a nil h when the attempt got
+// no answer.
 func (p *pacer) observe(h http.Header, status int, now time.Time) {
-	l, err1 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
-	r, err2 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
-	if err1 != nil || err2 != nil || l <= 0 || r < 0 || r > l {
-		return
-	}
-	reset := now
-	if s, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil && s > 0 {
-		reset = time.Unix(s, 0)
-	}
+	l, r, reset, ok := parseLimits(h, now)
 	limited := status == http.StatusTooManyRequests
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.inflight > 0 {
+		p.inflight--
+	}
+	if !ok {
+		return
+	}
 	level, limit := float64(r), float64(l)
 	if !p.known || now.Before(p.at) {
 		p.known, p.first, p.limit = true, now, limit
@@ -229,21 +240,25 @@ func (p *pacer) observe(h http.Header, status int, now time.Time) {
 		p.crowd = max(1, took)
 		p.rate = limit * initRate
 		p.next = now.Add(jitter(seconds(1/p.rate), 0.5))
-		p.level, p.at, p.reset, p.sent, p.burst = level, now, reset, 0, 0
+		p.level, p.at, p.reset, p.burst = level, now, reset, 0
 		p.anchorLevel, p.anchorAt, p.anchorTook = level, now, 0
 		return
 	}
 	dt := now.Sub(p.at)
-	// Refill only adds: a level below what our own requests explain means
-	// others took from the bucket.
-	expect := p.level - float64(p.sent)
+	// Refill only adds: a level below what our own requests explain (this
+	// one, and those still in flight, which the server may have taken
+	// before it) means others took from the bucket.
+	own := 1 + float64(p.inflight)
+	expect := p.level - own
 	if p.crowd < 1.5 && p.recov > 0 {
-		expect = min(p.limit, p.level+p.recov*dt.Seconds()) - float64(p.sent) - 1
+		expect = min(p.limit, p.level+p.recov*dt.Seconds()) - own
 	}
 	if limited {
 		expect++ // this request took nothing
 	}
-	if others := expect - level; others >= 1 || limited {
+	// A 429 counts only when the level and our requests in flight said a
+	// request was there: a burst of our own requests explains the rest.
+	if others := expect - level; others >= 1 {
 		if p.crowd < 1.5 {
 			// Newly in a crowd: pace at a share of what we measured.
 			c := max(2, 1+others)
@@ -256,10 +271,15 @@ func (p *pacer) observe(h http.Header, status int, now time.Time) {
 	}
 	moved := level - p.level + float64(p.burst)
 	p.limit, p.level, p.at, p.reset = limit, level, now, reset
-	p.sent, p.burst = 0, 0
+	p.burst = 0
 	half := p.limit / 2
 	if limited {
-		p.rate = max(p.rate*backoff429, minRate)
+		// One cut per pacing interval: the 429s of requests sent together
+		// tell one thing.
+		if now.Sub(p.lastCut) >= seconds(1/p.rate) {
+			p.rate = max(p.rate*backoff429, minRate)
+			p.lastCut = now
+		}
 		p.next = now.Add(jitter(seconds(1/p.rate), 0.5))
 		p.anchorLevel, p.anchorAt, p.anchorTook = level, now, 0
 		return
@@ -286,16 +306,39 @@ func (p *pacer) observe(h http.Header, status int, now time.Time) {
 	}
 	recovered := got / span.Seconds()
 	p.anchorLevel, p.anchorAt, p.anchorTook = level, now, 0
-	if recovered > 0 && !full {
-		if p.recov == 0 {
-			p.recov = recovered
-		} else {
-			p.recov += recovAlpha * (recovered - p.recov)
-		}
+	switch {
+	case recovered <= 0:
+	case full || level >= p.limit-1:
+		// The bucket filled up in the window, so it refilled faster than
+		// we took: the sample is only a lower bound. Probe above it.
+		p.recov = max(p.recov*probeUp, recovered)
+	case p.recov == 0:
+		p.recov = recovered
+	default:
+		p.recov += recovAlpha * (recovered - p.recov)
 	}
 	if level >= p.limit-1 && p.crowd >= 1.5 {
 		p.crowd = max(2, p.crowd*crowdDecay)
 	}
+}
+
+// parseLimits reads the X-RateLimit-* headers; ok is false when they are
+// absent or malformed.
+func parseLimits(h http.Header, now time.Time) (limit, remaining int, reset time.Time, ok bool) {
+	ls, rs := h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining")
+	if ls == "" || rs == "" {
+		return 0, 0, time.Time{}, false
+	}
+	l, err1 := strconv.Atoi(ls)
+	r, err2 := strconv.Atoi(rs)
+	if err1 != nil || err2 != nil || l <= 0 || r < 0 || r > l {
+		return 0, 0, time.Time{}, false
+	}
+	reset = now
+	if s, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil && s > 0 {
+		reset = time.Unix(s, 0)
+	}
+	return l, r, reset, true
 }
 
 // retryAfter is how long to wait before retrying after a 429.

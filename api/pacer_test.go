@@ -239,8 +239,14 @@ func TestPacer429(t *testing.T) {
 		rate = p.rate
 		p.reserve(now)
 		p.observe(rateHeaders(10, 0, now.Add(time.Second)), http.StatusTooManyRequests, now)
+		if p.rate != rate {
+			t.Errorf("rate %.2f after a second 429 in the same interval, want %.2f: requests sent together tell one thing", p.rate, rate)
+		}
+		later := now.Add(seconds(2 / rate))
+		p.reserve(later)
+		p.observe(rateHeaders(10, 0, later.Add(time.Second)), http.StatusTooManyRequests, later)
 		if p.rate >= rate {
-			t.Errorf("rate %.2f after another 429, was %.2f", p.rate, rate)
+			t.Errorf("rate %.2f after a 429 one interval later, was %.2f", p.rate, rate)
 		}
 		e := &Error{StatusCode: http.StatusTooManyRequests, RateLimit: &RateLimit{Limit: 10, Reset: now.Add(time.Second)}}
 		if d := p.retryAfter(e, now); d <= 0 || d >= time.Second {
@@ -355,5 +361,84 @@ func TestPacerConcurrent(t *testing.T) {
 	wg.Wait()
 	if !p.known || p.rate <= 0 || math.IsNaN(p.rate) || math.IsInf(p.rate, 0) {
 		t.Errorf("after concurrent use: known %v, rate %v", p.known, p.rate)
+	}
+}
+
+// TestPacerOwnBurstIsNotACrowd: one Client's goroutines sending together
+// drain the bucket themselves; their answers, 429s included, must not read
+// as other clients, nor cut the rate once per 429.
+func TestPacerOwnBurstIsNotACrowd(t *testing.T) {
+	t.Parallel()
+	var p pacer
+	b := newTestBucket(10, 100, epoch)
+	const n = 16
+	for range n {
+		if d := p.reserve(epoch); d != 0 {
+			t.Fatalf("reserve before any answer = %v, want 0", d)
+		}
+	}
+	limited := 0
+	for range n {
+		status, h := b.take(epoch)
+		if status == http.StatusTooManyRequests {
+			limited++
+		}
+		p.observe(h, status, epoch)
+	}
+	if limited != n-10 {
+		t.Fatalf("%d answers were 429, want %d", limited, n-10)
+	}
+	if p.crowd >= 1.5 {
+		t.Errorf("crowd = %v after our own burst, want alone", p.crowd)
+	}
+	if p.inflight != 0 {
+		t.Errorf("inflight = %d after every answer, want 0", p.inflight)
+	}
+}
+
+// TestPacerUnansweredAttemptsReportBack: an attempt that got no answer
+// (a refusal, a dropped connection) still ends its reservation.
+func TestPacerUnansweredAttemptsReportBack(t *testing.T) {
+	t.Parallel()
+	var p pacer
+	p.reserve(epoch)
+	p.observe(rateHeaders(10, 9, epoch.Add(time.Second)), http.StatusOK, epoch)
+	now := epoch.Add(warmup)
+	for range 5 { // alone, 9 left: spent at once while half is there
+		if d := p.reserve(now); d != 0 {
+			t.Fatalf("reserve = %v, want 0", d)
+		}
+	}
+	if d := p.reserve(now); d == 0 {
+		t.Fatal("a sixth request went at once, below half the bucket")
+	}
+	for range 5 {
+		p.observe(nil, 0, now)
+	}
+	if p.inflight != 0 {
+		t.Errorf("inflight = %d, want 0", p.inflight)
+	}
+	if d := p.reserve(now); d != 0 {
+		t.Errorf("reserve = %v after the unanswered attempts ended, want 0", d)
+	}
+}
+
+// TestPacerProbesAboveAFullBucket: a bucket seen full hides how fast it
+// refills, so a low estimate is raised rather than kept.
+func TestPacerProbesAboveAFullBucket(t *testing.T) {
+	t.Parallel()
+	var p pacer
+	b := newTestBucket(10, 100, epoch)
+	now := epoch
+	for range 40 {
+		now, _ = send(t, &p, b, now)
+	}
+	p.recov = 5 // as if a first, capped window had read 5/s
+	now = now.Add(time.Second)
+	for range 3 {
+		now, _ = send(t, &p, b, now.Add(200*time.Millisecond))
+	}
+	if p.recov <= 5 {
+		t.Errorf("recovery estimate %.1f after seeing the bucket full, want it raised above 5", p.recov)
 	}
 }
