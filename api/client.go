@@ -35,8 +35,7 @@ const (
 // claims cache.
 type Client struct {
 	*shared
-	ts    oauth2.TokenSource
-	guard *scopeguard.Transport
+	guard *scopeguard.Transport // this view's, holding its token source
 	gen   *gen.Client
 }
 
@@ -259,12 +258,12 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 		limiter:    cfg.limiter,
 		pacing:     cfg.pacing,
 	}
-	return s.view(ts, guard), nil
+	return s.view(guard), nil
 }
 
-// view builds a Client on the shared state for one token source.
-func (s *shared) view(ts oauth2.TokenSource, guard *scopeguard.Transport) *Client {
-	c := &Client{shared: s, ts: ts, guard: guard}
+// view builds a Client on the shared state for one guard view.
+func (s *shared) view(guard *scopeguard.Transport) *Client {
+	c := &Client{shared: s, guard: guard}
 	g, _ := gen.NewClient(s.base, gen.WithHTTPClient(doer{guard}), gen.WithRequestEditorFn(s.editRequest))
 	c.gen = g
 	return c
@@ -283,9 +282,10 @@ func (s *shared) editRequest(_ context.Context, req *http.Request) error {
 
 // ForToken returns a view of c that acts as the user of ts. Views are cheap:
 // they share c's connection pool, rate-limit model, retry settings and
-// claims cache, so one Client can serve many users.
+// claims cache, so one Client can serve many users. With a nil ts every call
+// fails with scopeguard.ErrTokenSource.
 func (c *Client) ForToken(ts oauth2.TokenSource) *Client {
-	return c.view(ts, c.shared.guard.WithTokenSource(ts))
+	return c.view(c.shared.guard.WithTokenSource(ts))
 }
 
 // Claims returns the claims of the view's current token, as the guard reads
