@@ -46,6 +46,7 @@ type shared struct {
 	hostname  string   // lower case, without brackets
 	port      string   // explicit or the scheme's default
 	origin    string   // scheme://host of the base URL, for messages
+	host      string   // the base URL's host as written, for the fast path
 	basePath  string   // escaped path of the base URL, ending in "/"
 	audiences []string // aud values that name the base URL's host
 	routes    []route
@@ -184,6 +185,7 @@ func parseBase(raw string) (*shared, error) {
 			return nil, fmt.Errorf("%w: path of %q has a dot segment", ErrBaseURL, raw)
 		}
 	}
+	s.host = u.Host
 	host := strings.ToLower(u.Host)
 	s.origin = u.Scheme + "://" + host
 	// The Management API audience is always https, even when the base URL
@@ -355,11 +357,14 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 		if !ok {
 			return nil, t.paramError(rd, r, sg.param, ps.s[j], "is not valid percent-encoding")
 		}
+		why := ""
 		if j == r.user && v == Me {
 			isMe = true
-			v = e.sub
+			v, why = e.sub, e.subCheck // checked once, when the token was cached
+		} else {
+			why = checkParam(v)
 		}
-		if why := checkParam(v); why != "" {
+		if why != "" {
 			return nil, t.paramError(rd, r, sg.param, v, why)
 		}
 		// Subject, before scopes, as the Management API answers.
@@ -475,6 +480,11 @@ func cloneHeader(h http.Header, auth, scratch []string) http.Header {
 // URL's, before any token is taken.
 func (s *shared) checkHost(req *http.Request) error {
 	u := req.URL
+	// Fast path: the request names the base URL's host as written (as the
+	// generated client does).
+	if u.Host == s.host && u.Scheme == s.scheme && (req.Host == "" || req.Host == u.Host) {
+		return nil
+	}
 	port := u.Port()
 	if port == "" {
 		switch strings.ToLower(u.Scheme) {
