@@ -132,11 +132,7 @@ func (c *Client) LinkIdentity(ctx context.Context, secondaryIDToken string) ([]I
 	if err != nil {
 		return nil, err
 	}
-	var out []Identity
-	if err := decode(opLink, ex, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return decodeIdentities(opLink, ex)
 }
 
 // anyAlgorithm lets the ID token check read any JWS to say which algorithm
@@ -204,11 +200,7 @@ func (c *Client) UnlinkIdentity(ctx context.Context, provider, userID string) ([
 	if err != nil {
 		return nil, err
 	}
-	var out []Identity
-	if err := decode(opUnlink, ex, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return decodeIdentities(opUnlink, ex)
 }
 
 var deviceIDPattern = regexp.MustCompile(`^[-A-Fa-f0-9]+$`)
