@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/auth0me/auth0me/gen"
@@ -41,48 +42,23 @@ func (f *fastIdentity) identity() Identity {
 // fastProfile is gen.UserProfileData decoded in one pass.
 type fastProfile gen.UserProfileData
 
-// profileStrings and profileBools are the keys of gen.UserProfileData's
-// typed fields.
-var (
-	profileStrings = []string{"email", "family_name", "given_name", "name", "phone_number", "username"}
-	profileBools   = []string{"email_verified", "phone_verified"}
-)
-
 func (p *fastProfile) UnmarshalJSON(b []byte) error {
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
 	*p = fastProfile{}
-	for _, k := range profileStrings {
-		v, ok := m[k]
-		if !ok {
-			continue
-		}
-		delete(m, k)
-		if v == nil {
-			continue
-		}
-		s, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("profileData %s is a %T, not a string", k, v)
-		}
-		*p.stringField(k) = &s
-	}
-	for _, k := range profileBools {
-		v, ok := m[k]
-		if !ok {
-			continue
-		}
-		delete(m, k)
-		if v == nil {
-			continue
-		}
-		b, ok := v.(bool)
-		if !ok {
-			return fmt.Errorf("profileData %s is a %T, not a boolean", k, v)
-		}
-		*p.boolField(k) = &b
+	if err := errors.Join(
+		take(m, "email", &p.Email),
+		take(m, "email_verified", &p.EmailVerified),
+		take(m, "family_name", &p.FamilyName),
+		take(m, "given_name", &p.GivenName),
+		take(m, "name", &p.Name),
+		take(m, "phone_number", &p.PhoneNumber),
+		take(m, "phone_verified", &p.PhoneVerified),
+		take(m, "username", &p.Username),
+	); err != nil {
+		return err
 	}
 	if len(m) > 0 {
 		p.AdditionalProperties = m
@@ -90,35 +66,29 @@ func (p *fastProfile) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (p *fastProfile) stringField(k string) **string {
-	switch k {
-	case "email":
-		return &p.Email
-	case "family_name":
-		return &p.FamilyName
-	case "given_name":
-		return &p.GivenName
-	case "name":
-		return &p.Name
-	case "phone_number":
-		return &p.PhoneNumber
-	default: // "username"
-		return &p.Username
+// take moves key k out of m into *dst, which stays nil for a null value.
+func take[T string | bool](m map[string]any, k string, dst **T) error {
+	v, ok := m[k]
+	if !ok {
+		return nil
 	}
-}
-
-func (p *fastProfile) boolField(k string) **bool {
-	if k == "email_verified" {
-		return &p.EmailVerified
+	delete(m, k)
+	if v == nil {
+		return nil
 	}
-	return &p.PhoneVerified
+	t, ok := v.(T)
+	if !ok {
+		return fmt.Errorf("profileData %s is a %T, not a %T", k, v, t)
+	}
+	*dst = &t
+	return nil
 }
 
 // decodeIdentities reads an array of identities.
 func decodeIdentities(op string, ex exchange) ([]Identity, error) {
 	var fast []fastIdentity
-	if err := json.Unmarshal(ex.body, &fast); err != nil {
-		return nil, &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("decoding JSON: %w", err)}
+	if err := decode(op, ex, &fast); err != nil {
+		return nil, err
 	}
 	out := make([]Identity, len(fast))
 	for i := range fast {
