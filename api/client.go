@@ -416,7 +416,7 @@ func classify(op string, resp *http.Response, err error) error {
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):
 		return &ResponseError{Operation: op, StatusCode: statusOf(resp), Err: ErrBodyTooLarge}
-	case isGuardError(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case scopeguard.Refused(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("api: %s: %w", op, err)
 	case resp != nil:
 		return &ResponseError{Operation: op, StatusCode: resp.StatusCode, Err: err, read: true}
@@ -431,27 +431,12 @@ func statusOf(resp *http.Response) int {
 	return resp.StatusCode
 }
 
-// isGuardError reports whether err is a refusal by scopeguard.
-func isGuardError(err error) bool {
-	for _, s := range []error{
-		scopeguard.ErrTokenSource, scopeguard.ErrMalformedToken, scopeguard.ErrTokenExpired,
-		scopeguard.ErrAudience, scopeguard.ErrAdminToken, scopeguard.ErrUnknownOperation,
-		scopeguard.ErrInvalidParameter, scopeguard.ErrSubjectMismatch,
-		scopeguard.ErrInsufficientScope, scopeguard.ErrForeignHost,
-	} {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // retryable reports whether a failed attempt may be sent again: never a
 // refusal by the guard or a bad response; GET and DELETE after any
 // connection error; POST and PATCH only when the connection failed before
 // the request could reach the server.
 func retryable(err error, idempotent bool) bool {
-	if isGuardError(err) {
+	if scopeguard.Refused(err) {
 		return false
 	}
 	var re *ResponseError

@@ -46,6 +46,26 @@ var (
 	ErrOption = errors.New("scopeguard: invalid option")
 )
 
+// refusals are the sentinels of RoundTrip's refusals; the others (bad base
+// URL, bad option) come from New.
+var refusals = []error{
+	ErrTokenSource, ErrMalformedToken, ErrTokenExpired, ErrAudience, ErrAdminToken,
+	ErrUnknownOperation, ErrInvalidParameter, ErrSubjectMismatch, ErrInsufficientScope,
+	ErrForeignHost,
+}
+
+// Refused reports whether err, or an error it wraps, is a refusal by a
+// Transport's RoundTrip: the request was not sent. Callers use it to tell a
+// refusal, which no retry can change, from a failure of the exchange.
+func Refused(err error) bool {
+	for _, s := range refusals {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // ScopeError reports that the token holds none of the scopes an operation
 // accepts. It matches ErrInsufficientScope.
 type ScopeError struct {

@@ -193,6 +193,10 @@ func checkRefusal(t *testing.T, err, want error, token string) {
 	if n != 1 {
 		t.Errorf("err %v matches %d sentinels, want 1", err, n)
 	}
+	fromNew := want == scopeguard.ErrInsecureURL || want == scopeguard.ErrBaseURL || want == scopeguard.ErrOption
+	if scopeguard.Refused(err) == fromNew {
+		t.Errorf("Refused(%v) = %v, want %v", err, !fromNew, fromNew)
+	}
 	// http.Client's *url.Error quotes the request URL, which is the
 	// caller's; the guard's own message is the wrapped error's.
 	var ue *url.Error
