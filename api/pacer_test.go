@@ -226,7 +226,6 @@ func TestPacer429(t *testing.T) {
 		if p.recov <= 0 {
 			t.Fatal("no recovery measured")
 		}
-		rate := p.rate
 		crowdBefore := p.crowd
 		p.reserve(now)
 		p.observe(rateHeaders(10, 0, now.Add(time.Second)), http.StatusTooManyRequests, now)
@@ -236,7 +235,7 @@ func TestPacer429(t *testing.T) {
 		if p.rate >= p.recov {
 			t.Errorf("rate %.2f after a 429, want a share of the measured %.2f", p.rate, p.recov)
 		}
-		rate = p.rate
+		rate := p.rate
 		p.reserve(now)
 		p.observe(rateHeaders(10, 0, now.Add(time.Second)), http.StatusTooManyRequests, now)
 		if p.rate != rate {
