@@ -41,16 +41,21 @@ type Client struct {
 
 // shared is what a Client and its per-user views have in common.
 type shared struct {
-	base       string                // Management API base, with a trailing slash
-	timeout    time.Duration         // per attempt; 0 for none
-	guard      *scopeguard.Transport // the root view
+	settings
+	base    string                // Management API base, with a trailing slash
+	timeout time.Duration         // per attempt; 0 for none
+	guard   *scopeguard.Transport // the root view
+	pacer   pacer
+}
+
+// settings are the options every call reads.
+type settings struct {
 	userAgent  string
 	logger     *slog.Logger
 	maxRetries int
 	minBackoff time.Duration
 	maxBackoff time.Duration
 	limiter    *rate.Limiter
-	pacer      pacer
 	pacing     bool
 }
 
@@ -59,17 +64,11 @@ type shared struct {
 type Option func(*config) error
 
 type config struct {
-	baseURL    string
-	hc         *http.Client
-	userAgent  string
-	logger     *slog.Logger
-	maxRetries int
-	minBackoff time.Duration
-	maxBackoff time.Duration
-	limiter    *rate.Limiter
-	maxBody    int64
-	pacing     bool
-	guardOpts  []scopeguard.Option
+	settings
+	baseURL   string
+	hc        *http.Client
+	maxBody   int64
+	guardOpts []scopeguard.Option
 }
 
 // WithBaseURL replaces the base https://{domain}/api/v2/. It must be https,
@@ -209,12 +208,14 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 		return nil, fmt.Errorf("%w: nil token source", ErrOption)
 	}
 	cfg := config{
-		userAgent:  DefaultUserAgent,
-		maxRetries: DefaultMaxRetries,
-		minBackoff: 100 * time.Millisecond,
-		maxBackoff: 5 * time.Second,
-		maxBody:    DefaultMaxBodySize,
-		pacing:     true,
+		settings: settings{
+			userAgent:  DefaultUserAgent,
+			maxRetries: DefaultMaxRetries,
+			minBackoff: 100 * time.Millisecond,
+			maxBackoff: 5 * time.Second,
+			pacing:     true,
+		},
+		maxBody: DefaultMaxBodySize,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -246,18 +247,7 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	s := &shared{
-		base:       cfg.baseURL,
-		timeout:    hc.Timeout,
-		guard:      guard,
-		userAgent:  cfg.userAgent,
-		logger:     cfg.logger,
-		maxRetries: cfg.maxRetries,
-		minBackoff: cfg.minBackoff,
-		maxBackoff: cfg.maxBackoff,
-		limiter:    cfg.limiter,
-		pacing:     cfg.pacing,
-	}
+	s := &shared{settings: cfg.settings, base: cfg.baseURL, timeout: hc.Timeout, guard: guard}
 	return s.view(guard), nil
 }
 
