@@ -100,13 +100,32 @@
 //     {"message":"The device credential does not exist.","errorCode":
 //     "inexistent_device_credential"}: the fake does not reveal others'
 //     credentials. Auth0 documents neither case.
-//   - Rate limit: one token bucket per tenant for all of /api/v2 (Auth0 also
-//     has per-endpoint buckets), refilled continuously from the tenant clock.
-//     Every /api/v2 response carries X-RateLimit-Limit (the burst),
-//     X-RateLimit-Remaining (whole tokens left after this request) and
-//     X-RateLimit-Reset (the epoch second, rounded up, at which the next
-//     token is added). No Retry-After, as for the Management API. Off unless
-//     WithRateLimit is given.
+//   - Rate limits: Auth0's two layers, both token buckets refilled
+//     continuously from the tenant clock, both off unless an option turns
+//     them on. The global bucket (WithRateLimit, or WithPlan with a Plan
+//     preset such as PlanFree) is shared by every request to /api/v2. The
+//     per-user bucket (WithCurrentUserLimit; WithPlan turns it on at Auth0's
+//     10 per minute, burst 10) is kept per token sub; a request whose token
+//     does not verify takes from none, as it is refused with 401 anyway. A
+//     request takes from the global bucket first, then from its user's, as
+//     Auth0 checks the global bucket first: a request the per-user bucket
+//     refuses has spent a global token. Either one empty is a 429
+//     {"statusCode":429,"error":"Too Many Requests","message":M,
+//     "errorCode":"too_many_requests"}, M being MessageGlobalLimit or
+//     MessageCurrentUserLimit (Auth0's text for the per-user limit). No
+//     Retry-After, as for the Management API.
+//   - Which bucket the X-RateLimit-* headers describe (FACTS.md: unknown;
+//     Auth0's custom-policy page says they reflect the tenant's global
+//     limit): the global bucket, on every /api/v2 answer when it is on,
+//     except a 429 from the per-user bucket, whose headers describe that
+//     user's bucket, so that its X-RateLimit-Reset says when the user may
+//     call again. Without a global bucket only those 429s carry the
+//     headers. X-RateLimit-Limit is the burst, X-RateLimit-Remaining the
+//     whole tokens left after this request, X-RateLimit-Reset the epoch
+//     second, rounded up, at which the next token is added.
+//   - Requests records every request with the status it was answered
+//     (0 while in flight or when a fault dropped the connection), so tests
+//     can count 429s at the tenant.
 //   - Faults apply after the rate limit and before authentication; a Delay
 //     waits on a real timer (fake inside a synctest bubble), not the tenant
 //     clock.

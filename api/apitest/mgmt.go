@@ -80,8 +80,7 @@ func match(method string, seg []string) (route, bool) {
 // serveManagement runs the /api/v2 pipeline: rate limit, route, faults,
 // authentication, subject, scope, existence, operation.
 func (t *Tenant) serveManagement(w http.ResponseWriter, r *http.Request, body []byte) {
-	if !t.rateLimit(w) {
-		writeError(w, http.StatusTooManyRequests, "Global limit has been reached", codeTooManyRequests)
+	if !t.rateLimit(w, r) {
 		return
 	}
 	seg, ok := splitPath(r.URL.EscapedPath())
@@ -126,17 +125,12 @@ func (t *Tenant) serveManagement(w http.ResponseWriter, r *http.Request, body []
 }
 
 func (t *Tenant) authorizeAndServe(w http.ResponseWriter, r *http.Request, body []byte, rt route, routed bool) {
-	authz := r.Header.Get("Authorization")
-	if authz == "" {
+	if r.Header.Get("Authorization") == "" {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeError(w, http.StatusUnauthorized, "Missing authentication", "")
 		return
 	}
-	scheme, raw, _ := strings.Cut(authz, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		raw = ""
-	}
-	claims, err := t.authenticate(strings.TrimSpace(raw))
+	claims, err := t.authenticate(bearer(r))
 	switch {
 	case errors.Is(err, errTokenFormat):
 		writeError(w, http.StatusBadRequest, err.Error(), "Bearer")

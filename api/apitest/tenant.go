@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -39,12 +40,17 @@ type config struct {
 	memory    bool
 	burst     int
 	perSecond float64
-	key       *rsa.PrivateKey
-	loginUser string
-	atTTL     time.Duration
-	rtTTL     time.Duration
-	deviceTTL time.Duration
-	interval  time.Duration
+	// The per-user bucket; userBurst 0 means off. plan: WithPlan was given,
+	// which turns the per-user bucket on at Auth0's size.
+	userBurst     int
+	userPerMinute float64
+	plan          bool
+	key           *rsa.PrivateKey
+	loginUser     string
+	atTTL         time.Duration
+	rtTTL         time.Duration
+	deviceTTL     time.Duration
+	interval      time.Duration
 }
 
 // WithClientID sets the tenant's client id: the azp of AccessToken and the
@@ -88,19 +94,6 @@ func WithMemoryNetwork() Option {
 	return func(c *config) error { c.memory = true; return nil }
 }
 
-// WithRateLimit turns on a token bucket for /api/v2 that holds burst tokens
-// and refills continuously at perSecond tokens per second of the tenant clock.
-// Without it there is no limit and no X-RateLimit headers.
-func WithRateLimit(burst int, perSecond float64) Option {
-	return func(c *config) error {
-		if burst < 1 || !(perSecond > 0) {
-			return fmt.Errorf("apitest: rate limit needs burst >= 1 and perSecond > 0, got %d and %v", burst, perSecond)
-		}
-		c.burst, c.perSecond = burst, perSecond
-		return nil
-	}
-}
-
 // WithSigningKey makes the tenant sign with key instead of a fresh 2048-bit
 // RSA key. Sharing one key across tenants saves key generation in large test
 // suites; tokens still differ by issuer and audience.
@@ -138,10 +131,13 @@ type Tenant struct {
 	mu       sync.Mutex
 	users    map[string]*user
 	creds    map[string]*DeviceCredential
-	requests []Request
+	requests []*Request
 	faults   map[string]*faultState
-	bucket   *bucket
-	login    loginState
+	bucket   *bucket // the global bucket; nil when off
+	// userBuckets are the per-user buckets by sub, when userPerSecond > 0.
+	userBuckets   map[string]*bucket
+	userPerSecond float64
+	login         loginState
 }
 
 // Request is one request the tenant received, recorded before any check.
@@ -152,6 +148,10 @@ type Request struct {
 	RawQuery    string
 	Header      http.Header
 	Body        []byte
+	// Status is the status the tenant answered with; 0 while the request
+	// is being served, or when the connection was dropped without an
+	// answer (a fault).
+	Status int
 }
 
 // Start starts a tenant on a 127.0.0.1:0 listener (or in memory with
@@ -198,7 +198,15 @@ func Start(opts ...Option) (*Tenant, error) {
 	}
 	t.login.init(cfg.loginUser)
 	if cfg.burst > 0 {
-		t.bucket = &bucket{burst: float64(cfg.burst), rate: cfg.perSecond, tokens: float64(cfg.burst), last: cfg.clock()}
+		t.bucket = newBucket(cfg.burst, cfg.perSecond, cfg.clock())
+	}
+	if cfg.plan && cfg.userBurst == 0 {
+		cfg.userBurst, cfg.userPerMinute = DefaultCurrentUserBurst, DefaultCurrentUserPerMinute
+		t.cfg = cfg
+	}
+	if cfg.userBurst > 0 {
+		t.userBuckets = map[string]*bucket{}
+		t.userPerSecond = cfg.userPerMinute / 60
 	}
 
 	var ln net.Listener
@@ -296,7 +304,7 @@ func (t *Tenant) Requests() []Request {
 	defer t.mu.Unlock()
 	out := make([]Request, len(t.requests))
 	for i, r := range t.requests {
-		out[i] = Request{Method: r.Method, EscapedPath: r.EscapedPath, RawQuery: r.RawQuery, Header: r.Header.Clone(), Body: bytes.Clone(r.Body)}
+		out[i] = Request{Method: r.Method, EscapedPath: r.EscapedPath, RawQuery: r.RawQuery, Header: r.Header.Clone(), Body: bytes.Clone(r.Body), Status: r.Status}
 	}
 	return out
 }
@@ -325,15 +333,23 @@ func (t *Tenant) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		body = nil
 	}
-	t.mu.Lock()
-	t.requests = append(t.requests, Request{
+	rec := &Request{
 		Method:      r.Method,
 		EscapedPath: r.URL.EscapedPath(),
 		RawQuery:    r.URL.RawQuery,
 		Header:      r.Header.Clone(),
 		Body:        bytes.Clone(body),
-	})
+	}
+	t.mu.Lock()
+	t.requests = append(t.requests, rec)
 	t.mu.Unlock()
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
+	defer func() {
+		t.mu.Lock()
+		rec.Status = sw.status
+		t.mu.Unlock()
+	}()
 
 	p := r.URL.EscapedPath()
 	switch {
@@ -353,6 +369,33 @@ func (t *Tenant) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found", "")
 	}
 }
+
+// statusWriter remembers the status written through it. It lets the drop
+// and truncate faults hijack the connection, which leaves the status 0.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (t *Tenant) openIDConfiguration() map[string]any {
 	base := t.URL()
