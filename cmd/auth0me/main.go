@@ -10,9 +10,7 @@
 //
 // which needs no Auth0 account and no network, then 'auth0me --help'.
 //
-// Exit status: 0 success; 1 the Management API answered with an error;
-// 2 usage error or an argument Auth0 would refuse; 3 refused by the scope
-// guard; 4 not signed in, sign-in failed or the token is unusable.
+// 'auth0me help exit-codes' lists the exit statuses.
 package main
 
 import (

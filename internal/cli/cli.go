@@ -6,19 +6,25 @@
 // Everything the command touches outside itself (streams, environment,
 // config directory, HTTP client, browser) comes through Env, so tests run
 // it in-process against an apitest tenant.
+//
+// The command tree is built with github.com/spf13/cobra the way gh builds
+// its own: every command has an options struct and a constructor
+// newCmdX(f, runF) that only parses into the struct and then calls runF
+// (runX when nil), so parsing is tested apart from running.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Env is what Run needs from the process. A zero field means the process
@@ -28,20 +34,22 @@ type Env struct {
 	Stderr io.Writer
 	Stdin  io.Reader
 	// Getenv reads environment variables (AUTH0_DOMAIN, AUTH0_TOKEN,
-	// AUTH0_CLIENT_ID); nil means os.Getenv.
+	// AUTH0_CLIENT_ID, AUTH0ME_*); nil means os.Getenv.
 	Getenv func(string) string
 	// ConfigDir returns the user's configuration directory; the token file
 	// lives in ConfigDir()/auth0me/. Nil means os.UserConfigDir.
 	ConfigDir func() (string, error)
 	// HTTPClient makes every request (Authentication and Management API);
-	// nil means a client with a 60-second timeout and no redirects to other
-	// hosts followed with credentials.
+	// nil means a client with a 60-second timeout.
 	HTTPClient *http.Client
 	// Interactive says Stderr is a terminal, which turns on the device-flow
 	// spinner.
 	Interactive bool
-	// Browse is called by login with the URL the user must open. Nil means
-	// the URL is only printed for the user to open.
+	// StdinTTY says Stdin is a terminal: only then do unlink and
+	// device-credential delete ask for confirmation.
+	StdinTTY bool
+	// Browse is called by login with the URL the user must open (the URL
+	// is printed either way). Nil means the URL is only printed.
 	Browse func(ctx context.Context, url string) error
 }
 
@@ -54,6 +62,7 @@ func DefaultEnv() Env {
 		Getenv:      os.Getenv,
 		ConfigDir:   os.UserConfigDir,
 		Interactive: isTerminal(os.Stderr),
+		StdinTTY:    isTerminal(os.Stdin),
 	}
 }
 
@@ -83,129 +92,147 @@ func (e *Env) fill() {
 	}
 }
 
-// command is one subcommand.
-type command struct {
-	name     string
-	args     string // synopsis of the positional arguments and own flags
-	summary  string
-	examples []string
-	// flags registers the command's own flags; nil for none.
-	flags func(fs *flag.FlagSet, o *opts)
-	// minArgs and maxArgs bound the positional arguments; maxArgs < 0 means
-	// no limit.
-	minArgs, maxArgs int
-	run              func(ctx context.Context, r *runner, args []string) error
-	// sub lists subcommands (metadata, device-credential); run is nil then.
-	sub []*command
-}
-
-// opts holds every flag value of one invocation.
-type opts struct {
-	json     bool
-	domain   string
-	token    string
-	baseURL  string
-	clientID string
-	help     bool
-
-	// login
-	scopes  []string
-	device  bool
-	port    int
-	timeout time.Duration
-
-	// link
-	idToken string
-
-	// device-credential create
-	dcName, dcDeviceID, dcValue, dcClientID string
-}
-
-// runner carries one invocation's state.
-type runner struct {
+// factory is what every command shares: the Env, the global flags' values,
+// and the helpers that turn them into a tenant, a token and an API client.
+type factory struct {
 	env  Env
-	o    opts
-	cmd  string // full command name, e.g. "metadata set"
 	out  io.Writer
 	errw io.Writer
-}
 
-var commands []*command
+	// Global flags.
+	json    bool
+	domain  string
+	token   string
+	baseURL string
 
-func init() {
-	commands = []*command{
-		loginCmd, logoutCmd, tokenCmd, meCmd, enrollmentsCmd, metadataCmd,
-		linkCmd, unlinkCmd, deviceCredentialCmd, demoCmd,
-	}
+	tokenGiven bool   // --token was on the command line (even empty)
+	cmd        string // full command name, e.g. "metadata set"
 }
 
 // Run runs the command line args (without the program name) and returns the
 // exit status: one of the Exit constants.
 func Run(ctx context.Context, env Env, args []string) int {
 	env.fill()
-	r := &runner{env: env, out: env.Stdout, errw: env.Stderr}
-
-	// Leading global flags: auth0me [--json ...] COMMAND ...
-	top := newFlagSet("auth0me", r)
-	global(top, &r.o)
-	top.Usage = func() { r.mainUsage(r.errw) }
-	rest, err := parseLeading(top, args)
-	if err != nil {
-		return r.usageError(err)
-	}
-	if len(rest) == 0 {
-		if r.o.help {
-			r.mainUsage(r.out)
-			return ExitOK
-		}
-		r.mainUsage(r.errw)
-		return ExitUsage
-	}
-	if rest[0] == "help" {
-		return r.help(rest[1:])
-	}
-	cmd, path, rest := lookup(commands, rest)
-	if cmd == nil {
-		return r.usageError(fmt.Errorf("unknown command %q", rest[0]))
-	}
-	r.cmd = path
-	if cmd.sub != nil {
-		// "auth0me metadata" alone, or with --help.
-		if len(rest) > 0 && !isHelpArg(rest[0]) {
-			return r.usageError(fmt.Errorf("unknown %s command %q", path, rest[0]))
-		}
-		if r.o.help || len(rest) > 0 {
-			r.commandUsage(r.out, cmd, path)
-			return ExitOK
-		}
-		r.commandUsage(r.errw, cmd, path)
-		return ExitUsage
-	}
-	fs := newFlagSet("auth0me "+path, r)
-	global(fs, &r.o)
-	if cmd.flags != nil {
-		cmd.flags(fs, &r.o)
-	}
-	fs.Usage = func() {}
-	pos, err := parseInterspersed(fs, rest)
-	if r.o.help || errors.Is(err, flag.ErrHelp) {
-		r.commandUsage(r.out, cmd, path)
-		return ExitOK
+	f := &factory{env: env, out: env.Stdout, errw: env.Stderr}
+	root := newCmdRoot(f)
+	root.SetArgs(longFlagsWithOneDash(root, args))
+	cmd, err := root.ExecuteContextC(ctx)
+	if cmd != nil && cmd != root {
+		f.cmd = strings.TrimPrefix(cmd.CommandPath(), root.Name()+" ")
 	}
 	if err != nil {
-		return r.usageError(err)
-	}
-	if len(pos) < cmd.minArgs || (cmd.maxArgs >= 0 && len(pos) > cmd.maxArgs) {
-		return r.usageError(fmt.Errorf("%s takes %s", path, argCount(cmd.minArgs, cmd.maxArgs)))
-	}
-	if err := cmd.run(ctx, r, pos); err != nil {
-		return r.fail(err)
+		return f.fail(err)
 	}
 	return ExitOK
 }
 
-func isHelpArg(s string) bool {
-	return s == "-h" || s == "-help" || s == "--help" || s == "help"
+// newCmdRoot builds the whole command tree.
+func newCmdRoot(f *factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "auth0me",
+		Short:         "Act as the signed-in user on Auth0's Management API",
+		Long:          rootLong,
+		Version:       buildVersion(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// "did you mean": names within two edits, or with the typed prefix.
+		SuggestionsMinimumDistance: 2,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownCommand(cmd, args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// "auth0me" alone: the help, as a usage error.
+			renderHelp(f.errw, cmd)
+			return errReported(ExitUsage)
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			f.tokenGiven = cmd.Flags().Changed("token")
+			return nil
+		},
+	}
+	root.SetOut(f.out)
+	root.SetErr(f.errw)
+	root.SetIn(f.env.Stdin)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageErr{msg: err.Error()} })
+	root.SetVersionTemplate("auth0me {{.Version}}\n")
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { renderHelp(cmd.OutOrStdout(), cmd) })
+	root.SetUsageFunc(func(cmd *cobra.Command) error { renderHelp(cmd.ErrOrStderr(), cmd); return nil })
+	root.CompletionOptions.HiddenDefaultCmd = false
+
+	pf := root.PersistentFlags()
+	pf.BoolVar(&f.json, "json", false, "print JSON for scripts instead of text (errors too, on stderr)")
+	pf.StringVar(&f.domain, "domain", "", "Auth0 tenant `DOMAIN`, e.g. tenant.eu.auth0.com (default $AUTH0_DOMAIN, else the token file's, else the token's audience)")
+	pf.StringVar(&f.token, "token", "", "use this access `TOKEN` instead of the token file; - reads it from standard input (default $AUTH0_TOKEN)")
+	pf.StringVar(&f.baseURL, "base-url", "", "tenant root `URL` instead of https://DOMAIN, e.g. an apitest tenant's http://127.0.0.1:PORT; http only to loopback (default $AUTH0ME_BASE_URL)")
+
+	root.AddCommand(
+		newCmdLogin(f, nil),
+		newCmdLogout(f, nil),
+		newCmdToken(f, nil),
+		newCmdMe(f, nil),
+		newCmdEnrollments(f, nil),
+		newCmdMetadata(f),
+		newCmdLink(f, nil),
+		newCmdUnlink(f, nil),
+		newCmdDeviceCredential(f),
+		newCmdDemo(f, nil),
+		newCmdVersion(f),
+		newHelpTopic("exit-codes", "Exit status of every command", exitCodesHelp),
+	)
+	return root
+}
+
+// newGroup is a command that only holds subcommands (metadata,
+// device-credential): alone it prints its help as a usage error.
+func newGroup(f *factory, use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{
+		Use:                        use,
+		Short:                      short,
+		SuggestionsMinimumDistance: 2,
+		Args:                       cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 0:
+				renderHelp(f.errw, cmd)
+				return errReported(ExitUsage)
+			case args[0] == "help":
+				renderHelp(f.out, cmd)
+				return nil
+			}
+			return unknownCommand(cmd, args[0])
+		},
+	}
+	c.AddCommand(subs...)
+	return c
+}
+
+// unknownCommand is the usage error for an argument that names no command,
+// with cobra's "did you mean" suggestions.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	where := "command"
+	if cmd.HasParent() {
+		where = cmd.Name() + " command"
+	}
+	msg := "unknown " + where + " " + quote(name)
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		msg += "; did you mean " + quote(strings.Join(s, `" or "`)) + "?"
+	}
+	return &usageErr{msg: msg}
+}
+
+func quote(s string) string { return `"` + s + `"` }
+
+// argsRange checks the number of positional arguments.
+func argsRange(lo, hi int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < lo || (hi >= 0 && len(args) > hi) {
+			return usagef("%s takes %s", strings.TrimPrefix(cmd.CommandPath(), "auth0me "), argCount(lo, hi))
+		}
+		return nil
+	}
 }
 
 func argCount(lo, hi int) string {
@@ -227,69 +254,51 @@ func plural(n int) string {
 	return "s"
 }
 
-// lookup finds the command named by args[0] (and args[1] for commands with
-// subcommands). It returns the command, its full name, and the remaining
-// arguments; nil when args[0] names no command.
-func lookup(cmds []*command, args []string) (*command, string, []string) {
-	i := slices.IndexFunc(cmds, func(c *command) bool { return c.name == args[0] })
-	if i < 0 {
-		return nil, "", args
-	}
-	c := cmds[i]
-	if c.sub != nil && len(args) > 1 {
-		if j := slices.IndexFunc(c.sub, func(s *command) bool { return s.name == args[1] }); j >= 0 {
-			return c.sub[j], c.name + " " + args[1], args[2:]
+// longFlagsWithOneDash rewrites -name and -name=value to --name for every
+// long flag of the tree, before "--": the command was first written with
+// Go's flag package, which accepts both forms, and scripts may use either.
+func longFlagsWithOneDash(root *cobra.Command, args []string) []string {
+	long := map[string]bool{"help": true, "version": true}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		visit := func(fl *pflag.Flag) {
+			if len(fl.Name) > 1 {
+				long[fl.Name] = true
+			}
+		}
+		c.LocalFlags().VisitAll(visit)
+		c.PersistentFlags().VisitAll(visit)
+		for _, s := range c.Commands() {
+			walk(s)
 		}
 	}
-	return c, c.name, args[1:]
-}
-
-func newFlagSet(name string, r *runner) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported by usageError
-	return fs
-}
-
-// global registers the flags every command accepts.
-func global(fs *flag.FlagSet, o *opts) {
-	fs.BoolVar(&o.json, "json", o.json, "print JSON for scripts instead of text")
-	fs.StringVar(&o.domain, "domain", o.domain, "Auth0 tenant `domain`, e.g. tenant.eu.auth0.com (default $AUTH0_DOMAIN, else the token file, else the token's audience)")
-	fs.StringVar(&o.token, "token", o.token, "use this access `token` instead of the token file (default $AUTH0_TOKEN)")
-	fs.StringVar(&o.baseURL, "base-url", o.baseURL, "tenant root `URL` instead of https://DOMAIN, e.g. an apitest tenant's http://127.0.0.1:PORT (loopback http or https only)")
-	fs.BoolVar(&o.help, "help", o.help, "show help")
-	fs.BoolVar(&o.help, "h", o.help, "show help")
-}
-
-// parseLeading parses the flags before the command name.
-func parseLeading(fs *flag.FlagSet, args []string) ([]string, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil
+	walk(root)
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, a := range out {
+		if a == "--" {
+			break
 		}
-		return nil, err
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name, _, _ := strings.Cut(a[1:], "=")
+			if long[name] {
+				out[i] = "-" + a
+			}
+		}
 	}
-	return fs.Args(), nil
+	return out
 }
 
-// parseInterspersed parses flags that may come before, between or after
-// positional arguments; "--" ends the flags.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		// fs.Parse stops at the first non-flag or after "--"; tell them
-		// apart by what was consumed.
-		consumed := args[:len(args)-len(rest)]
-		if len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+// errReported is an exit status whose message has already been printed.
+type errReported int
+
+func (e errReported) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// isReported reports an errReported in err's chain.
+func isReported(err error) (int, bool) {
+	var e errReported
+	if errors.As(err, &e) {
+		return int(e), true
 	}
+	return 0, false
 }

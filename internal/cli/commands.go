@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -16,116 +15,186 @@ import (
 	"github.com/auth0me/auth0me/api"
 	"github.com/auth0me/auth0me/gen"
 	"github.com/auth0me/auth0me/scopeguard"
+	"github.com/spf13/cobra"
 )
 
-var tokenCmd = &command{
-	name:    "token",
-	summary: "Show the token's subject, scopes, expiry, audience, and which of the seven operations it allows",
-	examples: []string{
-		"auth0me token",
-		"auth0me token --token eyJhbGciOi...",
-		"AUTH0_TOKEN=$(cat token.jwt) auth0me token --json | jq .operations",
-	},
-	run: runToken,
+// run picks the function a command runs: runF when a test gave one, else
+// the command's own.
+func run[O any](runF, own func(context.Context, *O) error) func(context.Context, *O) error {
+	if runF != nil {
+		return runF
+	}
+	return own
 }
 
-var meCmd = &command{
-	name:     "me",
-	summary:  "Show the signed-in user's profile (GET /users/{id})",
-	examples: []string{"auth0me me", "auth0me me --json | jq .user_metadata"},
-	run:      runMe,
-}
+type meOptions struct{ f *factory }
 
-var enrollmentsCmd = &command{
-	name:     "enrollments",
-	summary:  "List the user's MFA enrollments (GET /users/{id}/enrollments)",
-	examples: []string{"auth0me enrollments", "auth0me enrollments --json"},
-	run:      runEnrollments,
-}
-
-var metadataCmd = &command{
-	name:    "metadata",
-	summary: "Change the user's user_metadata (PATCH /users/{id})",
-	sub: []*command{
-		{
-			name:    "set",
-			args:    "KEY=VALUE...",
-			summary: "Set user_metadata keys; a VALUE that parses as JSON is sent as JSON, otherwise as a string",
-			examples: []string{
-				`auth0me metadata set theme=dark`,
-				`auth0me metadata set age=42 newsletter=true 'address={"city":"Lyon"}'`,
-				`auth0me metadata set nickname='"42"'     # the string "42", not the number`,
-				`auth0me metadata set theme=null          # JSON null deletes the key, like unset`,
-			},
-			minArgs: 1, maxArgs: -1,
-			run: runMetadataSet,
+func newCmdMe(f *factory, runF func(context.Context, *meOptions) error) *cobra.Command {
+	o := &meOptions{f: f}
+	return &cobra.Command{
+		Use:     "me",
+		Short:   "Show the signed-in user's profile (GET /users/{id})",
+		Example: "auth0me me\nauth0me me --json | jq .user_metadata",
+		Args:    argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(runF, runMe)(cmd.Context(), o)
 		},
-		{
-			name:     "unset",
-			args:     "KEY...",
-			summary:  "Delete user_metadata keys",
-			examples: []string{"auth0me metadata unset theme", "auth0me metadata unset theme address --json"},
-			minArgs:  1, maxArgs: -1,
-			run: runMetadataUnset,
+	}
+}
+
+type enrollmentsOptions struct{ f *factory }
+
+func newCmdEnrollments(f *factory, runF func(context.Context, *enrollmentsOptions) error) *cobra.Command {
+	o := &enrollmentsOptions{f: f}
+	return &cobra.Command{
+		Use:     "enrollments",
+		Short:   "List the user's MFA enrollments (GET /users/{id}/enrollments)",
+		Example: "auth0me enrollments\nauth0me enrollments --json",
+		Args:    argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(runF, runEnrollments)(cmd.Context(), o)
 		},
-	},
+	}
 }
 
-var linkCmd = &command{
-	name:    "link",
-	args:    "--id-token ID_TOKEN",
-	summary: "Link a second account to the user, proven by that account's ID token (POST /users/{id}/identities)",
-	examples: []string{
-		"auth0me link --id-token eyJhbGciOi...",
-		"auth0me link --id-token - < second-account.id_token",
-	},
-	flags: func(fs *flag.FlagSet, o *opts) {
-		fs.StringVar(&o.idToken, "id-token", "", "the second account's RS256 `ID token` (issued to the same application); - reads it from standard input")
-	},
-	run: runLink,
+func newCmdMetadata(f *factory) *cobra.Command {
+	return newGroup(f, "metadata", "Change the user's user_metadata (PATCH /users/{id})",
+		newCmdMetadataSet(f, nil), newCmdMetadataUnset(f, nil))
 }
 
-var unlinkCmd = &command{
-	name:     "unlink",
-	args:     "PROVIDER USER_ID",
-	summary:  "Unlink an identity from the user (DELETE /users/{id}/identities/{provider}/{user_id})",
-	examples: []string{"auth0me unlink google-oauth2 108123456789", "auth0me unlink auth0 65a1b2c3d4e5f6 --json"},
-	minArgs:  2, maxArgs: 2,
-	run: runUnlink,
+type metadataSetOptions struct {
+	f           *factory
+	Assignments []string // KEY=VALUE
 }
 
-var deviceCredentialCmd = &command{
-	name:    "device-credential",
-	summary: "Create or delete the user's device public keys (/device-credentials)",
-	sub: []*command{
-		{
-			name:    "create",
-			args:    "--name NAME --device-id ID --value BASE64 [--client-id ID]",
-			summary: "Register a device's public key (POST /device-credentials)",
-			examples: []string{
-				"auth0me device-credential create --name 'Ada laptop' --device-id 3f2a-09bc --value MIIBIjANBg...",
-				"auth0me device-credential create --name phone --device-id 0a1b2c --value $(base64 -w0 key.pub) --client-id abc123 --json",
-			},
-			flags: func(fs *flag.FlagSet, o *opts) {
-				fs.StringVar(&o.dcName, "name", "", "device `name` the user recognises (required)")
-				fs.StringVar(&o.dcDeviceID, "device-id", "", "device `id`: up to 36 hex digits and dashes (required)")
-				fs.StringVar(&o.dcValue, "value", "", "the public key, `base64` (required)")
-				fs.StringVar(&o.dcClientID, "client-id", "", "application `client id` the credential is for (optional)")
-			},
-			run: runDeviceCredentialCreate,
+func newCmdMetadataSet(f *factory, runF func(context.Context, *metadataSetOptions) error) *cobra.Command {
+	o := &metadataSetOptions{f: f}
+	return &cobra.Command{
+		Use:   "set KEY=VALUE...",
+		Short: "Set user_metadata keys; a VALUE that parses as JSON is sent as JSON, otherwise as a string",
+		Example: `auth0me metadata set theme=dark
+auth0me metadata set age=42 newsletter=true 'address={"city":"Lyon"}'
+auth0me metadata set nickname='"42"'   # the string "42", not the number
+auth0me metadata set theme=null        # JSON null deletes the key, like unset`,
+		Args: argsRange(1, -1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Assignments = args
+			return run(runF, runMetadataSet)(cmd.Context(), o)
 		},
-		{
-			name:     "delete",
-			args:     "ID",
-			summary:  "Delete a device credential (DELETE /device-credentials/{id})",
-			examples: []string{"auth0me device-credential delete dcr_0000000000000001"},
-			minArgs:  1, maxArgs: 1,
-			run: runDeviceCredentialDelete,
-		},
-	},
+	}
 }
 
-func (r *runner) printJSON(v any) error {
+type metadataUnsetOptions struct {
+	f    *factory
+	Keys []string
+}
+
+func newCmdMetadataUnset(f *factory, runF func(context.Context, *metadataUnsetOptions) error) *cobra.Command {
+	o := &metadataUnsetOptions{f: f}
+	return &cobra.Command{
+		Use:     "unset KEY...",
+		Short:   "Delete user_metadata keys",
+		Example: "auth0me metadata unset theme\nauth0me metadata unset theme address --json",
+		Args:    argsRange(1, -1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Keys = args
+			return run(runF, runMetadataUnset)(cmd.Context(), o)
+		},
+	}
+}
+
+type linkOptions struct {
+	f       *factory
+	IDToken string
+}
+
+func newCmdLink(f *factory, runF func(context.Context, *linkOptions) error) *cobra.Command {
+	o := &linkOptions{f: f}
+	cmd := &cobra.Command{
+		Use:     "link --id-token ID_TOKEN",
+		Short:   "Link a second account to the user, proven by that account's ID token (POST /users/{id}/identities)",
+		Example: "auth0me link --id-token eyJhbGciOi...\nauth0me link --id-token - < second-account.id_token",
+		Args:    argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(runF, runLink)(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVar(&o.IDToken, "id-token", "", "the second account's RS256 `ID_TOKEN` (issued to the same application); - reads it from standard input")
+	return cmd
+}
+
+type unlinkOptions struct {
+	f        *factory
+	Provider string
+	UserID   string
+}
+
+func newCmdUnlink(f *factory, runF func(context.Context, *unlinkOptions) error) *cobra.Command {
+	o := &unlinkOptions{f: f}
+	return &cobra.Command{
+		Use:     "unlink PROVIDER USER_ID",
+		Short:   "Unlink an identity from the user (DELETE /users/{id}/identities/{provider}/{user_id})",
+		Example: "auth0me unlink google-oauth2 108123456789\nauth0me unlink auth0 65a1b2c3d4e5f6 --json",
+		Args:    argsRange(2, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Provider, o.UserID = args[0], args[1]
+			return run(runF, runUnlink)(cmd.Context(), o)
+		},
+	}
+}
+
+func newCmdDeviceCredential(f *factory) *cobra.Command {
+	return newGroup(f, "device-credential", "Create or delete the user's device public keys (/device-credentials)",
+		newCmdDeviceCredentialCreate(f, nil), newCmdDeviceCredentialDelete(f, nil))
+}
+
+type deviceCredentialCreateOptions struct {
+	f                               *factory
+	Name, DeviceID, Value, ClientID string
+}
+
+func newCmdDeviceCredentialCreate(f *factory, runF func(context.Context, *deviceCredentialCreateOptions) error) *cobra.Command {
+	o := &deviceCredentialCreateOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Register a device's public key (POST /device-credentials)",
+		Example: `auth0me device-credential create --name 'Ada laptop' \
+    --device-id 3f2a-09bc --value MIIBIjANBg...
+auth0me device-credential create --name phone --device-id 0a1b2c \
+    --value "$(base64 -w0 key.pub)" --client-id abc123 --json`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(runF, runDeviceCredentialCreate)(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Name, "name", "", "device `NAME` the user recognises (required)")
+	fl.StringVar(&o.DeviceID, "device-id", "", "device `ID`: up to 36 hex digits and dashes (required)")
+	fl.StringVar(&o.Value, "value", "", "the public key, `BASE64` (required)")
+	fl.StringVar(&o.ClientID, "client-id", "", "application `CLIENT_ID` the credential is for (optional)")
+	return cmd
+}
+
+type deviceCredentialDeleteOptions struct {
+	f  *factory
+	ID string
+}
+
+func newCmdDeviceCredentialDelete(f *factory, runF func(context.Context, *deviceCredentialDeleteOptions) error) *cobra.Command {
+	o := &deviceCredentialDeleteOptions{f: f}
+	return &cobra.Command{
+		Use:     "delete ID",
+		Short:   "Delete a device credential (DELETE /device-credentials/{id})",
+		Example: "auth0me device-credential delete dcr_0000000000000001",
+		Args:    argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.ID = args[0]
+			return run(runF, runDeviceCredentialDelete)(cmd.Context(), o)
+		},
+	}
+}
+
+func (f *factory) printJSON(v any) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -133,7 +202,7 @@ func (r *runner) printJSON(v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := r.out.Write(buf.Bytes())
+	_, err := f.out.Write(buf.Bytes())
 	return err
 }
 
@@ -201,8 +270,26 @@ type opAllowed struct {
 	Allowed bool     `json:"allowed"`
 }
 
-func runToken(ctx context.Context, r *runner, _ []string) error {
-	sess, err := r.session(ctx)
+type tokenOptions struct{ f *factory }
+
+func newCmdToken(f *factory, runF func(context.Context, *tokenOptions) error) *cobra.Command {
+	o := &tokenOptions{f: f}
+	return &cobra.Command{
+		Use:   "token",
+		Short: "Show the token's subject, scopes, expiry, audience, and which of the seven operations it allows",
+		Example: `auth0me token
+auth0me token --token eyJhbGciOi...
+AUTH0_TOKEN=$(cat token.jwt) auth0me token --json | jq .operations`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(runF, runToken)(cmd.Context(), o)
+		},
+	}
+}
+
+func runToken(ctx context.Context, o *tokenOptions) error {
+	f := o.f
+	sess, err := f.session(ctx)
 	if err != nil {
 		return err
 	}
@@ -231,8 +318,8 @@ func runToken(ctx context.Context, r *runner, _ []string) error {
 	for _, op := range operations() {
 		rep.Operations = append(rep.Operations, opAllowed{ID: op.ID, Method: op.Method, Path: op.Path, AnyOf: op.Scopes, Allowed: claims.Allows(op)})
 	}
-	if r.o.json {
-		return r.printJSON(rep)
+	if f.json {
+		return f.printJSON(rep)
 	}
 	var b strings.Builder
 	exp := fmtTime(rep.ExpiresAt)
@@ -271,7 +358,7 @@ func runToken(ctx context.Context, r *runner, _ []string) error {
 		rows = append(rows, []string{"  " + verdict, op.Method, op.Path, why})
 	}
 	table(&b, rows)
-	_, err = io.WriteString(r.out, b.String())
+	_, err = io.WriteString(f.out, b.String())
 	return err
 }
 
@@ -285,8 +372,9 @@ func grantedOf(anyOf []string, c *scopeguard.Claims) []string {
 	return out
 }
 
-func runMe(ctx context.Context, r *runner, _ []string) error {
-	c, _, err := r.client(ctx)
+func runMe(ctx context.Context, o *meOptions) error {
+	f := o.f
+	c, _, err := f.client(ctx)
 	if err != nil {
 		return err
 	}
@@ -294,13 +382,13 @@ func runMe(ctx context.Context, r *runner, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if r.o.json {
-		return r.printJSON(u)
+	if f.json {
+		return f.printJSON(u)
 	}
-	return r.printUser(u)
+	return f.printUser(u)
 }
 
-func (r *runner) printUser(u *api.User) error {
+func (f *factory) printUser(u *api.User) error {
 	var b strings.Builder
 	email := deref(u.Email)
 	if email != "" {
@@ -347,7 +435,7 @@ func (r *runner) printUser(u *api.User) error {
 	rows = append(rows, metadataRows("User metadata", map[string]any(deref(u.UserMetadata)))...)
 	rows = append(rows, metadataRows("App metadata", map[string]any(deref(u.AppMetadata)))...)
 	table(&b, rows)
-	_, err := io.WriteString(r.out, b.String())
+	_, err := io.WriteString(f.out, b.String())
 	return err
 }
 
@@ -400,8 +488,9 @@ func identityLine(provider string, uid *gen.UserId, connection string, social, p
 	return s + ")"
 }
 
-func runEnrollments(ctx context.Context, r *runner, _ []string) error {
-	c, _, err := r.client(ctx)
+func runEnrollments(ctx context.Context, o *enrollmentsOptions) error {
+	f := o.f
+	c, _, err := f.client(ctx)
 	if err != nil {
 		return err
 	}
@@ -409,14 +498,14 @@ func runEnrollments(ctx context.Context, r *runner, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if r.o.json {
+	if f.json {
 		if es == nil {
 			es = []api.Enrollment{}
 		}
-		return r.printJSON(es)
+		return f.printJSON(es)
 	}
 	if len(es) == 0 {
-		_, err := fmt.Fprintln(r.out, "No MFA enrollments.")
+		_, err := fmt.Fprintln(f.out, "No MFA enrollments.")
 		return err
 	}
 	rows := [][]string{{"ID", "STATUS", "METHOD", "NAME", "IDENTIFIER", "ENROLLED", "LAST USED"}}
@@ -433,7 +522,7 @@ func runEnrollments(ctx context.Context, r *runner, _ []string) error {
 	}
 	var b strings.Builder
 	table(&b, rows)
-	_, err = io.WriteString(r.out, b.String())
+	_, err = io.WriteString(f.out, b.String())
 	return err
 }
 
@@ -472,27 +561,27 @@ func parseValue(v string) any {
 	return out
 }
 
-func runMetadataSet(ctx context.Context, r *runner, args []string) error {
-	md, err := parseAssignments(args)
+func runMetadataSet(ctx context.Context, o *metadataSetOptions) error {
+	md, err := parseAssignments(o.Assignments)
 	if err != nil {
 		return err
 	}
-	return r.updateMetadata(ctx, md)
+	return o.f.updateMetadata(ctx, md)
 }
 
-func runMetadataUnset(ctx context.Context, r *runner, args []string) error {
-	md := make(map[string]any, len(args))
-	for _, k := range args {
+func runMetadataUnset(ctx context.Context, o *metadataUnsetOptions) error {
+	md := make(map[string]any, len(o.Keys))
+	for _, k := range o.Keys {
 		if k == "" {
 			return usagef("empty key")
 		}
 		md[k] = nil
 	}
-	return r.updateMetadata(ctx, md)
+	return o.f.updateMetadata(ctx, md)
 }
 
-func (r *runner) updateMetadata(ctx context.Context, md map[string]any) error {
-	c, _, err := r.client(ctx)
+func (f *factory) updateMetadata(ctx context.Context, md map[string]any) error {
+	c, _, err := f.client(ctx)
 	if err != nil {
 		return err
 	}
@@ -500,8 +589,8 @@ func (r *runner) updateMetadata(ctx context.Context, md map[string]any) error {
 	if err != nil {
 		return err
 	}
-	if r.o.json {
-		return r.printJSON(u)
+	if f.json {
+		return f.printJSON(u)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Updated user_metadata of %s:\n", deref(u.UserId))
@@ -525,17 +614,18 @@ func (r *runner) updateMetadata(ctx context.Context, md map[string]any) error {
 		rows[i][0] = " "
 	}
 	table(&b, rows)
-	_, err = io.WriteString(r.out, b.String())
+	_, err = io.WriteString(f.out, b.String())
 	return err
 }
 
-func runLink(ctx context.Context, r *runner, _ []string) error {
-	idt := r.o.idToken
+func runLink(ctx context.Context, o *linkOptions) error {
+	f := o.f
+	idt := o.IDToken
 	if idt == "" {
 		return usagef("link needs --id-token: the ID token of the account to link")
 	}
 	if idt == "-" {
-		b, err := io.ReadAll(io.LimitReader(r.env.Stdin, scopeguard.MaxTokenLen+1))
+		b, err := io.ReadAll(io.LimitReader(f.env.Stdin, scopeguard.MaxTokenLen+1))
 		if err != nil {
 			return usagef("cannot read the ID token from standard input: %v", err)
 		}
@@ -544,7 +634,7 @@ func runLink(ctx context.Context, r *runner, _ []string) error {
 			return usagef("no ID token on standard input")
 		}
 	}
-	c, _, err := r.client(ctx)
+	c, _, err := f.client(ctx)
 	if err != nil {
 		return err
 	}
@@ -552,27 +642,28 @@ func runLink(ctx context.Context, r *runner, _ []string) error {
 	if err != nil {
 		return err
 	}
-	return r.printIdentities("Linked.", ids)
+	return f.printIdentities("Linked.", ids)
 }
 
-func runUnlink(ctx context.Context, r *runner, args []string) error {
-	c, _, err := r.client(ctx)
+func runUnlink(ctx context.Context, o *unlinkOptions) error {
+	f := o.f
+	c, _, err := f.client(ctx)
 	if err != nil {
 		return err
 	}
-	ids, err := c.UnlinkIdentity(ctx, args[0], args[1])
+	ids, err := c.UnlinkIdentity(ctx, o.Provider, o.UserID)
 	if err != nil {
 		return err
 	}
-	return r.printIdentities("Unlinked "+args[0]+"|"+args[1]+".", ids)
+	return f.printIdentities("Unlinked "+o.Provider+"|"+o.UserID+".", ids)
 }
 
-func (r *runner) printIdentities(headline string, ids []api.Identity) error {
-	if r.o.json {
+func (f *factory) printIdentities(headline string, ids []api.Identity) error {
+	if f.json {
 		if ids == nil {
 			ids = []api.Identity{}
 		}
-		return r.printJSON(ids)
+		return f.printJSON(ids)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s The user now has %d identit%s:\n", headline, len(ids), map[bool]string{true: "y", false: "ies"}[len(ids) == 1])
@@ -593,46 +684,48 @@ func (r *runner) printIdentities(headline string, ids []api.Identity) error {
 		rows = append(rows, []string{p, userIDString(&id.UserId), id.Connection, social, email})
 	}
 	table(&b, rows)
-	_, err := io.WriteString(r.out, b.String())
+	_, err := io.WriteString(f.out, b.String())
 	return err
 }
 
-func runDeviceCredentialCreate(ctx context.Context, r *runner, _ []string) error {
+func runDeviceCredentialCreate(ctx context.Context, o *deviceCredentialCreateOptions) error {
+	f := o.f
 	var missing []string
-	for _, f := range []struct{ name, v string }{{"--name", r.o.dcName}, {"--device-id", r.o.dcDeviceID}, {"--value", r.o.dcValue}} {
-		if f.v == "" {
-			missing = append(missing, f.name)
+	for _, fl := range []struct{ name, v string }{{"--name", o.Name}, {"--device-id", o.DeviceID}, {"--value", o.Value}} {
+		if fl.v == "" {
+			missing = append(missing, fl.name)
 		}
 	}
 	if len(missing) > 0 {
 		return usagef("device-credential create needs %s", strings.Join(missing, ", "))
 	}
-	c, _, err := r.client(ctx)
+	c, _, err := f.client(ctx)
 	if err != nil {
 		return err
 	}
-	id, err := c.CreateDeviceCredential(ctx, api.DeviceCredential{DeviceName: r.o.dcName, DeviceID: r.o.dcDeviceID, Value: r.o.dcValue, ClientID: r.o.dcClientID})
+	id, err := c.CreateDeviceCredential(ctx, api.DeviceCredential{DeviceName: o.Name, DeviceID: o.DeviceID, Value: o.Value, ClientID: o.ClientID})
 	if err != nil {
 		return err
 	}
-	if r.o.json {
-		return r.printJSON(map[string]string{"id": id})
+	if f.json {
+		return f.printJSON(map[string]string{"id": id})
 	}
-	_, err = fmt.Fprintf(r.out, "Created device credential %s for %q (device %s).\n", id, r.o.dcName, r.o.dcDeviceID)
+	_, err = fmt.Fprintf(f.out, "Created device credential %s for %q (device %s).\n", id, o.Name, o.DeviceID)
 	return err
 }
 
-func runDeviceCredentialDelete(ctx context.Context, r *runner, args []string) error {
-	c, _, err := r.client(ctx)
+func runDeviceCredentialDelete(ctx context.Context, o *deviceCredentialDeleteOptions) error {
+	f := o.f
+	c, _, err := f.client(ctx)
 	if err != nil {
 		return err
 	}
-	if err := c.DeleteDeviceCredential(ctx, args[0]); err != nil {
+	if err := c.DeleteDeviceCredential(ctx, o.ID); err != nil {
 		return err
 	}
-	if r.o.json {
-		return r.printJSON(map[string]any{"id": args[0], "deleted": true})
+	if f.json {
+		return f.printJSON(map[string]any{"id": o.ID, "deleted": true})
 	}
-	_, err = fmt.Fprintf(r.out, "Deleted device credential %s.\n", args[0])
+	_, err = fmt.Fprintf(f.out, "Deleted device credential %s.\n", o.ID)
 	return err
 }

@@ -281,10 +281,19 @@ func TestUsage(t *testing.T) {
 		wantErr  string // substring of stderr
 	}{
 		{"no args", nil, cli.ExitUsage, "", "Commands:"},
-		{"help flag", []string{"--help"}, cli.ExitOK, "Exit status:", ""},
+		{"help flag", []string{"--help"}, cli.ExitOK, "'auth0me help exit-codes'", ""},
+		{"help help", []string{"help", "help"}, cli.ExitOK, "Usage:\n  auth0me help", ""},
+		{"exit codes", []string{"help", "exit-codes"}, cli.ExitOK, "  3    refused by the scope guard", ""},
+		{"version flag", []string{"--version"}, cli.ExitOK, "auth0me ", ""},
+		{"version command", []string{"version"}, cli.ExitOK, "auth0me ", ""},
+		{"suggestion", []string{"enrolments"}, cli.ExitUsage, "", `unknown command "enrolments"; did you mean "enrollments"?`},
+		{"sub suggestion", []string{"device-credential", "delet"}, cli.ExitUsage, "", `did you mean "delete"?`},
+		{"single-dash long flag", []string{"-json", "unlink"}, cli.ExitUsage, "", `"kind":"usage"`},
+		{"completion", []string{"completion", "bash"}, cli.ExitOK, "__start_auth0me", ""},
+		{"bad base url env", []string{"login", "--client-id", "c"}, cli.ExitUsage, "", "invalid $AUTH0ME_BASE_URL"},
 		{"help command", []string{"help", "metadata", "set"}, cli.ExitOK, "Examples:", ""},
 		{"unknown command", []string{"frobnicate"}, cli.ExitUsage, "", `unknown command "frobnicate"`},
-		{"unknown flag", []string{"me", "--frob"}, cli.ExitUsage, "", "flag provided but not defined: -frob"},
+		{"unknown flag", []string{"me", "--frob"}, cli.ExitUsage, "", "unknown flag: --frob"},
 		{"metadata alone", []string{"metadata"}, cli.ExitUsage, "", "Commands:"},
 		{"metadata unknown", []string{"metadata", "frob"}, cli.ExitUsage, "", `unknown metadata command "frob"`},
 		{"metadata set no args", []string{"metadata", "set"}, cli.ExitUsage, "", "at least 1 argument"},
@@ -305,6 +314,9 @@ func TestUsage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, nil)
+			if tc.name == "bad base url env" {
+				h.env["AUTH0ME_BASE_URL"] = "http://example.com"
+			}
 			res := h.run(tc.args...)
 			if res.code != tc.wantCode {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", res.code, tc.wantCode, res.stdout, res.stderr)

@@ -15,16 +15,22 @@ import (
 	"github.com/auth0me/auth0me/api/apitest"
 	"github.com/auth0me/auth0me/gen"
 	"github.com/auth0me/auth0me/scopeguard"
+	"github.com/spf13/cobra"
 )
 
-var demoCmd = &command{
-	name:    "demo",
-	summary: "Walk through sign-in, the seven operations and two refusals on an in-process tenant (no account, no network)",
-	examples: []string{
-		"auth0me demo",
-		"auth0me demo --json",
-	},
-	run: runDemo,
+type demoOptions struct{ f *factory }
+
+func newCmdDemo(f *factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
+	o := &demoOptions{f: f}
+	return &cobra.Command{
+		Use:     "demo",
+		Short:   "Walk through sign-in, the seven operations and two refusals on an in-process tenant (no account, no network)",
+		Example: "auth0me demo\nauth0me demo --json",
+		Args:    argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(runF, runDemo)(cmd.Context(), o)
+		},
+	}
 }
 
 // The demo's users.
@@ -54,7 +60,7 @@ type demoReport struct {
 
 // demo runs the walk-through, printing each step as it completes.
 type demo struct {
-	r   *runner
+	f   *factory
 	tn  *apitest.Tenant
 	rep demoReport
 }
@@ -68,7 +74,7 @@ func (d *demo) step(title, command, request string, run func() (string, error)) 
 		return fmt.Errorf("demo step %d (%s): %w", s.Step, title, err)
 	}
 	d.rep.Steps = append(d.rep.Steps, s)
-	if !d.r.o.json {
+	if !d.f.json {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d. %s\n", s.Step, title)
 		if command != "" {
@@ -79,7 +85,7 @@ func (d *demo) step(title, command, request string, run func() (string, error)) 
 			fmt.Fprintf(&b, "   → %s\n", line)
 		}
 		b.WriteString("\n")
-		io.WriteString(d.r.out, b.String())
+		io.WriteString(d.f.out, b.String())
 	}
 	return nil
 }
@@ -102,13 +108,14 @@ func (d *demo) refusal(title, request string, call func() error) error {
 	s := demoStep{Step: len(d.rep.Steps) + 1, Title: title, Request: request, Refused: true, Error: describe(err),
 		Result: "refused before sending; the tenant received no request"}
 	d.rep.Steps = append(d.rep.Steps, s)
-	if !d.r.o.json {
-		fmt.Fprintf(d.r.out, "%d. %s\n   %s\n   ✗ %s\n   → %s\n\n", s.Step, title, request, s.Error, s.Result)
+	if !d.f.json {
+		fmt.Fprintf(d.f.out, "%d. %s\n   %s\n   ✗ %s\n   → %s\n\n", s.Step, title, request, s.Error, s.Result)
 	}
 	return nil
 }
 
-func runDemo(ctx context.Context, r *runner, _ []string) error {
+func runDemo(ctx context.Context, o *demoOptions) error {
+	f := o.f
 	tn, err := apitest.Start(apitest.WithLoginUser(demoUser))
 	if err != nil {
 		return err
@@ -117,12 +124,12 @@ func runDemo(ctx context.Context, r *runner, _ []string) error {
 	if err := seedDemo(tn); err != nil {
 		return err
 	}
-	d := &demo{r: r, tn: tn}
+	d := &demo{f: f, tn: tn}
 	d.rep.Tenant = tn.URL()
 	ta := tenantAddr{domain: tn.Domain(), root: tn.URL()}
-	if !r.o.json {
-		fmt.Fprintf(r.out, "auth0me demo: a fake Auth0 tenant (package apitest) runs in this process at %s;\nnothing leaves this machine.\n\n", tn.URL())
-		fmt.Fprintf(r.out, "Users: %s (Ada, who signs in), %s (Ada's Google account, to link), %s (someone else).\n\n", demoUser, demoSecond, demoOther)
+	if !f.json {
+		fmt.Fprintf(f.out, "auth0me demo: a fake Auth0 tenant (package apitest) runs in this process at %s;\nnothing leaves this machine.\n\n", tn.URL())
+		fmt.Fprintf(f.out, "Users: %s (Ada, who signs in), %s (Ada's Google account, to link), %s (someone else).\n\n", demoUser, demoSecond, demoOther)
 	}
 
 	// 1. Sign in through the same PKCE code as 'auth0me login'; the
@@ -133,7 +140,7 @@ func runDemo(ctx context.Context, r *runner, _ []string) error {
 	err = d.step("Sign in as Ada (Authorization Code + PKCE S256, loopback redirect)", "auth0me login (same code; the browser is an HTTP GET the tenant approves)",
 		"GET /authorize → 302 to http://127.0.0.1:…/callback with code and state → POST /oauth/token with code_verifier",
 		func() (string, error) {
-			t, err := r.pkceLogin(ctx, ta, cfg, 0, 30*time.Second, r.demoBrowser)
+			t, err := f.pkceLogin(ctx, ta, cfg, 0, 30*time.Second, f.demoBrowser)
 			if err != nil {
 				return "", err
 			}
@@ -153,8 +160,8 @@ func runDemo(ctx context.Context, r *runner, _ []string) error {
 		return err
 	}
 	d.rep.Subject = claims.Subject
-	ts := cfg.TokenSource(r.oauthContext(ctx), tok)
-	c, err := newAPIClient(ta, ts, r.env)
+	ts := cfg.TokenSource(f.oauthContext(ctx), tok)
+	c, err := newAPIClient(ta, ts, f.env)
 	if err != nil {
 		return err
 	}
@@ -230,12 +237,12 @@ func runDemo(ctx context.Context, r *runner, _ []string) error {
 		}
 	}
 
-	if !r.o.json {
-		fmt.Fprintln(r.out, "Two calls the token does not allow; the guard refuses them before anything is sent:")
-		fmt.Fprintln(r.out)
+	if !f.json {
+		fmt.Fprintln(f.out, "Two calls the token does not allow; the guard refuses them before anything is sent:")
+		fmt.Fprintln(f.out)
 	}
 	readOnly := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tn.AccessToken(demoUser, "read:current_user")})
-	ro, err := newAPIClient(ta, readOnly, r.env)
+	ro, err := newAPIClient(ta, readOnly, f.env)
 	if err != nil {
 		return err
 	}
@@ -248,15 +255,15 @@ func runDemo(ctx context.Context, r *runner, _ []string) error {
 	}
 	if err := d.refusal("Read another user's profile with Ada's token (generated client behind the guard)",
 		"GET /api/v2/users/"+url.PathEscape(demoOther), func() error {
-			return getOtherUser(ctx, ta, ts, r.env.HTTPClient, demoOther)
+			return getOtherUser(ctx, ta, ts, f.env.HTTPClient, demoOther)
 		}); err != nil {
 		return err
 	}
 
-	if r.o.json {
-		return r.printJSON(d.rep)
+	if f.json {
+		return f.printJSON(d.rep)
 	}
-	_, err = fmt.Fprint(r.out, "Done: signed in, all seven operations, two refusals.\n\n"+
+	_, err = fmt.Fprint(f.out, "Done: signed in, all seven operations, two refusals.\n\n"+
 		"With your own tenant: auth0me login --domain YOUR_TENANT.auth0.com --client-id NATIVE_APP_CLIENT_ID,\n"+
 		"then auth0me token, auth0me me, ... ('auth0me --help' lists them).\n")
 	return err
@@ -282,12 +289,12 @@ func getOtherUser(ctx context.Context, ta tenantAddr, ts oauth2.TokenSource, hc 
 
 // demoBrowser plays the browser: it opens the authorization URL and follows
 // apitest's redirect to the loopback callback.
-func (r *runner) demoBrowser(ctx context.Context, u string) error {
+func (f *factory) demoBrowser(ctx context.Context, u string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := r.env.HTTPClient.Do(req)
+	resp, err := f.env.HTTPClient.Do(req)
 	if err != nil {
 		return err
 	}

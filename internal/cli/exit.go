@@ -24,13 +24,6 @@ const (
 	ExitLogin   = 4 // not signed in, sign-in failed, or the token is unusable (expired, malformed, refresh failed)
 )
 
-const exitCodesHelp = `Exit status:
-  0  success
-  1  the Management API answered with an error (or could not be reached)
-  2  usage error, or an argument Auth0 would refuse (nothing was sent)
-  3  refused by the scope guard: the token's scopes or subject do not allow the call (nothing was sent)
-  4  not signed in, sign-in failed, or the token is unusable (expired, malformed, refresh failed)`
-
 // usageErr is a command-line problem.
 type usageErr struct{ msg string }
 
@@ -165,10 +158,13 @@ func oneLine(s string) string {
 
 // fail prints err (one line, or one JSON object with --json) on stderr and
 // returns its exit status.
-func (r *runner) fail(err error) int {
+func (f *factory) fail(err error) int {
+	if code, ok := isReported(err); ok {
+		return code
+	}
 	code, kind := classify(err)
 	msg := describe(err)
-	if r.o.json {
+	if f.json {
 		e := map[string]any{"kind": kind, "exit": code, "message": msg}
 		var ae *api.Error
 		if errors.As(err, &ae) {
@@ -181,14 +177,14 @@ func (r *runner) fail(err error) int {
 			}
 		}
 		b, _ := json.Marshal(map[string]any{"error": e})
-		fmt.Fprintln(r.errw, string(b))
+		fmt.Fprintln(f.errw, string(b))
 		return code
 	}
 	prefix := "auth0me: "
 	suffix := ""
 	switch kind {
 	case "usage":
-		suffix = " (see 'auth0me " + strings.TrimSpace(r.cmd+" --help") + "')"
+		suffix = " (see 'auth0me " + strings.TrimSpace(f.cmd+" --help") + "')"
 	case "refused":
 		prefix += "refused by the guard, nothing was sent: "
 	case "token":
@@ -199,11 +195,6 @@ func (r *runner) fail(err error) int {
 			prefix += "Auth0 answered "
 		}
 	}
-	fmt.Fprintln(r.errw, prefix+msg+suffix)
+	fmt.Fprintln(f.errw, prefix+msg+suffix)
 	return code
-}
-
-// usageError prints a usage problem, with where to find help, on one line.
-func (r *runner) usageError(err error) int {
-	return r.fail(&usageErr{msg: err.Error()})
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"html"
 	"io"
@@ -19,36 +18,56 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/auth0me/auth0me/scopeguard"
+	"github.com/spf13/cobra"
 )
 
-var loginCmd = &command{
-	name:    "login",
-	args:    "--domain DOMAIN --client-id CLIENT_ID [--device]",
-	summary: "Sign in as a user (PKCE in a browser, or --device) and keep the token",
-	examples: []string{
-		"auth0me login --domain tenant.eu.auth0.com --client-id abc123",
-		"auth0me login --domain tenant.eu.auth0.com --client-id abc123 --port 8484   # allowed callback http://127.0.0.1:8484/callback",
-		"AUTH0_DOMAIN=tenant.eu.auth0.com auth0me login --device --client-id abc123 --scope read:current_user",
-		"AUTH0_DOMAIN=tenant.eu.auth0.com AUTH0_CLIENT_ID=abc123 auth0me login",
-	},
-	flags: func(fs *flag.FlagSet, o *opts) {
-		fs.StringVar(&o.clientID, "client-id", "", "the Native application's `client id` (default $AUTH0_CLIENT_ID)")
-		fs.Func("scope", "current-user `scopes` to ask for, space- or comma-separated, repeatable (default: all six); openid and offline_access are always added", func(s string) error {
-			o.scopes = append(o.scopes, s)
-			return nil
-		})
-		fs.BoolVar(&o.device, "device", false, "use the device authorization flow: enter a code on another device instead of a local browser")
-		fs.IntVar(&o.port, "port", 0, "loopback `port` of the callback http://127.0.0.1:PORT/callback (default: any free port); Auth0 must list the callback URL among the application's Allowed Callback URLs")
-		fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the browser sign-in")
-	},
-	run: runLogin,
+type loginOptions struct {
+	f        *factory
+	ClientID string
+	Scopes   []string
+	Device   bool
+	Port     int
+	Timeout  time.Duration
 }
 
-var logoutCmd = &command{
-	name:     "logout",
-	summary:  "Delete the token file",
-	examples: []string{"auth0me logout"},
-	run:      runLogout,
+func newCmdLogin(f *factory, runF func(context.Context, *loginOptions) error) *cobra.Command {
+	o := &loginOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "login --domain DOMAIN --client-id CLIENT_ID [--device]",
+		Short: "Sign in as a user (PKCE in a browser, or --device) and keep the token",
+		Example: `auth0me login --domain tenant.eu.auth0.com --client-id abc123
+# with the allowed callback http://127.0.0.1:8484/callback:
+auth0me login --domain tenant.eu.auth0.com --client-id abc123 --port 8484
+AUTH0_DOMAIN=tenant.eu.auth0.com auth0me login --device --client-id abc123 \
+    --scope read:current_user
+AUTH0_DOMAIN=tenant.eu.auth0.com AUTH0_CLIENT_ID=abc123 auth0me login`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(runF, runLogin)(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.ClientID, "client-id", "", "the Native application's `CLIENT_ID` (default $AUTH0_CLIENT_ID)")
+	fl.StringArrayVar(&o.Scopes, "scope", nil, "current-user `SCOPES` to ask for, space- or comma-separated, repeatable (default: all six); openid and offline_access are always added")
+	fl.BoolVar(&o.Device, "device", false, "use the device authorization flow: enter a code on another device instead of a local browser")
+	fl.IntVar(&o.Port, "port", 0, "loopback `PORT` of the callback http://127.0.0.1:PORT/callback (default: any free port); the application's Allowed Callback URLs must list it")
+	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser sign-in")
+	return cmd
+}
+
+type logoutOptions struct{ f *factory }
+
+func newCmdLogout(f *factory, runF func(context.Context, *logoutOptions) error) *cobra.Command {
+	o := &logoutOptions{f: f}
+	return &cobra.Command{
+		Use:     "logout",
+		Short:   "Delete the token file",
+		Example: "auth0me logout",
+		Args:    argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(runF, runLogout)(cmd.Context(), o)
+		},
+	}
 }
 
 // loginResult is what login reports.
@@ -62,42 +81,43 @@ type loginResult struct {
 	TokenFile   string    `json:"token_file"`
 }
 
-func runLogin(ctx context.Context, r *runner, _ []string) error {
-	ta, ok, err := r.resolveTenant("", "")
+func runLogin(ctx context.Context, o *loginOptions) error {
+	f := o.f
+	ta, ok, err := f.resolveTenant("", "")
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return usagef("login needs --domain (or $AUTH0_DOMAIN)")
 	}
-	clientID := r.o.clientID
+	clientID := o.ClientID
 	if clientID == "" {
-		clientID = r.env.Getenv("AUTH0_CLIENT_ID")
+		clientID = f.env.Getenv("AUTH0_CLIENT_ID")
 	}
 	if clientID == "" {
 		return usagef("login needs --client-id (or $AUTH0_CLIENT_ID): the client id of a Native application")
 	}
-	if r.o.port < 0 || r.o.port > 65535 {
-		return usagef("--port %d is not a port number", r.o.port)
+	if o.Port < 0 || o.Port > 65535 {
+		return usagef("--port %d is not a port number", o.Port)
 	}
-	if r.o.timeout <= 0 {
+	if o.Timeout <= 0 {
 		return usagef("--timeout must be positive")
 	}
-	cfg := oauthConfig(ta, clientID, loginScopes(r.o.scopes))
+	cfg := oauthConfig(ta, clientID, loginScopes(o.Scopes))
 	var tok *oauth2.Token
-	if r.o.device {
-		tok, err = r.deviceLogin(ctx, ta, cfg)
+	if o.Device {
+		tok, err = f.deviceLogin(ctx, ta, cfg)
 	} else {
-		tok, err = r.pkceLogin(ctx, ta, cfg, r.o.port, r.o.timeout, r.env.Browse)
+		tok, err = f.pkceLogin(ctx, ta, cfg, o.Port, o.Timeout, f.env.Browse)
 	}
 	if err != nil {
 		return err
 	}
-	res, err := r.saveLogin(ta, cfg, tok)
+	res, err := f.saveLogin(ta, cfg, tok)
 	if err != nil {
 		return err
 	}
-	return r.printLogin(res)
+	return f.printLogin(res)
 }
 
 func oauthConfig(ta tenantAddr, clientID string, scopes []string) *oauth2.Config {
@@ -115,12 +135,12 @@ func oauthConfig(ta tenantAddr, clientID string, scopes []string) *oauth2.Config
 }
 
 // oauthContext makes x/oauth2 use the Env's HTTP client.
-func (r *runner) oauthContext(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, r.env.HTTPClient)
+func (f *factory) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, f.env.HTTPClient)
 }
 
 // saveLogin checks the token and writes the token file.
-func (r *runner) saveLogin(ta tenantAddr, cfg *oauth2.Config, tok *oauth2.Token) (*loginResult, error) {
+func (f *factory) saveLogin(ta tenantAddr, cfg *oauth2.Config, tok *oauth2.Token) (*loginResult, error) {
 	claims, err := scopeguard.ParseClaims(tok.AccessToken)
 	if err != nil {
 		return nil, &loginErr{msg: "the access token Auth0 returned is not a readable JWT", hint: "is the Management API audience enabled for this application?", err: err}
@@ -145,7 +165,7 @@ func (r *runner) saveLogin(ta tenantAddr, cfg *oauth2.Config, tok *oauth2.Token)
 		TokenType:    tok.Type(),
 		Expiry:       expiry,
 	}
-	s, err := r.store()
+	s, err := f.store()
 	if err != nil {
 		return nil, err
 	}
@@ -168,9 +188,9 @@ func (r *runner) saveLogin(ta tenantAddr, cfg *oauth2.Config, tok *oauth2.Token)
 	return res, nil
 }
 
-func (r *runner) printLogin(res *loginResult) error {
-	if r.o.json {
-		return r.printJSON(res)
+func (f *factory) printLogin(res *loginResult) error {
+	if f.json {
+		return f.printJSON(res)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Signed in to %s as %s.\n", res.Domain, res.Subject)
@@ -183,12 +203,13 @@ func (r *runner) printLogin(res *loginResult) error {
 		refresh = "refreshed automatically"
 	}
 	fmt.Fprintf(&b, "Token saved to %s (expires %s; %s).\n", res.TokenFile, fmtTime(res.ExpiresAt), refresh)
-	_, err := fmt.Fprint(r.out, b.String())
+	_, err := fmt.Fprint(f.out, b.String())
 	return err
 }
 
-func runLogout(_ context.Context, r *runner, _ []string) error {
-	s, err := r.store()
+func runLogout(_ context.Context, o *logoutOptions) error {
+	f := o.f
+	s, err := f.store()
 	if err != nil {
 		return err
 	}
@@ -196,13 +217,13 @@ func runLogout(_ context.Context, r *runner, _ []string) error {
 	if err != nil {
 		return &loginErr{msg: "cannot delete the token file", err: err}
 	}
-	if r.o.json {
-		return r.printJSON(map[string]any{"token_file": s.path, "removed": removed})
+	if f.json {
+		return f.printJSON(map[string]any{"token_file": s.path, "removed": removed})
 	}
 	if removed {
-		fmt.Fprintf(r.out, "Signed out: deleted %s.\n", s.path)
+		fmt.Fprintf(f.out, "Signed out: deleted %s.\n", s.path)
 	} else {
-		fmt.Fprintf(r.out, "Not signed in: %s does not exist.\n", s.path)
+		fmt.Fprintf(f.out, "Not signed in: %s does not exist.\n", s.path)
 	}
 	return nil
 }
@@ -216,7 +237,7 @@ type callback struct {
 // pkceLogin runs the Authorization Code flow with PKCE (S256) through a
 // loopback redirect. browse opens the authorization URL; nil means the user
 // opens the printed URL. It is also the sign-in of the demo.
-func (r *runner) pkceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Config, port int, timeout time.Duration, browse func(context.Context, string) error) (*oauth2.Token, error) {
+func (f *factory) pkceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Config, port int, timeout time.Duration, browse func(context.Context, string) error) (*oauth2.Token, error) {
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return nil, &loginErr{msg: "cannot listen for the sign-in callback on 127.0.0.1", err: err}
@@ -261,7 +282,7 @@ func (r *runner) pkceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Confi
 		oauth2.SetAuthURLParam("audience", ta.audience()),
 	)
 	if browse == nil {
-		fmt.Fprintf(r.errw, "Open this URL in a browser to sign in:\n\n  %s\n\nWaiting for the browser to come back to %s ...\n", authURL, redirect)
+		fmt.Fprintf(f.errw, "Open this URL in a browser to sign in:\n\n  %s\n\nWaiting for the browser to come back to %s ...\n", authURL, redirect)
 	} else if err := browse(ctx, authURL); err != nil {
 		return nil, &loginErr{msg: "cannot open the sign-in page", err: err}
 	}
@@ -279,7 +300,7 @@ func (r *runner) pkceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Confi
 	if cb.err != nil {
 		return nil, &loginErr{msg: "sign-in failed", err: cb.err}
 	}
-	tok, err := c.Exchange(r.oauthContext(ctx), cb.code, oauth2.VerifierOption(verifier))
+	tok, err := c.Exchange(f.oauthContext(ctx), cb.code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, &loginErr{msg: "cannot exchange the authorization code for a token", err: err}
 	}
@@ -317,8 +338,8 @@ func randomState() (string, error) {
 }
 
 // deviceLogin runs the device authorization flow.
-func (r *runner) deviceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Config) (*oauth2.Token, error) {
-	octx := r.oauthContext(ctx)
+func (f *factory) deviceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Config) (*oauth2.Token, error) {
+	octx := f.oauthContext(ctx)
 	da, err := cfg.DeviceAuth(octx, oauth2.SetAuthURLParam("audience", ta.audience()))
 	if err != nil {
 		le := &loginErr{msg: "cannot start the device sign-in", err: err}
@@ -335,15 +356,15 @@ func (r *runner) deviceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Con
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}
-	fmt.Fprintf(r.errw, "To sign in, open %s and enter the code:\n\n  %s\n\n", da.VerificationURI, da.UserCode)
+	fmt.Fprintf(f.errw, "To sign in, open %s and enter the code:\n\n  %s\n\n", da.VerificationURI, da.UserCode)
 	if da.VerificationURIComplete != "" {
-		fmt.Fprintf(r.errw, "Or open %s\n\n", da.VerificationURIComplete)
+		fmt.Fprintf(f.errw, "Or open %s\n\n", da.VerificationURIComplete)
 	}
 
-	sp := newSpinner(r.errw, r.env.Interactive, da.Expiry, interval)
+	sp := newSpinner(f.errw, f.env.Interactive, da.Expiry, interval)
 	// Watch the polls for slow_down (429) to tell the user the interval grew,
 	// as x/oauth2 does (RFC 8628 §3.5: +5 seconds).
-	base := r.env.HTTPClient
+	base := f.env.HTTPClient
 	watch := *base
 	watch.Transport = &pollWatcher{base: base.Transport, tokenURL: cfg.Endpoint.TokenURL, slowDown: sp.slowDown}
 	pctx := context.WithValue(ctx, oauth2.HTTPClient, &watch)
@@ -352,7 +373,7 @@ func (r *runner) deviceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Con
 	tok, err := cfg.DeviceAccessToken(pctx, da)
 	sp.stop()
 	if err == nil {
-		fmt.Fprintln(r.errw, "Approved.")
+		fmt.Fprintln(f.errw, "Approved.")
 		return tok, nil
 	}
 	var re *oauth2.RetrieveError

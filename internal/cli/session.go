@@ -19,17 +19,17 @@ type session struct {
 
 // session resolves the token (flag, environment, then token file) and the
 // tenant it is for.
-func (r *runner) session(ctx context.Context) (*session, error) {
-	raw, source := r.o.token, "--token"
+func (f *factory) session(ctx context.Context) (*session, error) {
+	raw, source := f.token, "--token"
 	if raw == "" {
-		raw, source = r.env.Getenv("AUTH0_TOKEN"), "$AUTH0_TOKEN"
+		raw, source = f.env.Getenv("AUTH0_TOKEN"), "$AUTH0_TOKEN"
 	}
 	if raw != "" {
 		claims, err := scopeguard.ParseClaims(raw)
 		if err != nil {
 			return nil, &loginErr{msg: "the token from " + source + " is not a readable JWT", err: err}
 		}
-		ta, ok, err := r.resolveTenant(domainFromAudience(claims.Audience), "")
+		ta, ok, err := f.resolveTenant(domainFromAudience(claims.Audience), "")
 		if err != nil {
 			return nil, err
 		}
@@ -40,7 +40,7 @@ func (r *runner) session(ctx context.Context) (*session, error) {
 		return &session{ta: ta, ts: ts, source: source}, nil
 	}
 
-	s, err := r.store()
+	s, err := f.store()
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (r *runner) session(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, &loginErr{msg: "cannot read the token file " + s.path, hint: "run 'auth0me login' again", err: err}
 	}
-	ta, _, err := r.resolveTenant(st.Domain, st.BaseURL)
+	ta, _, err := f.resolveTenant(st.Domain, st.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -61,17 +61,17 @@ func (r *runner) session(ctx context.Context) (*session, error) {
 		issuer.root = "https://" + st.Domain
 	}
 	cfg := oauthConfig(issuer, st.ClientID, st.Scopes)
-	ts := &persistingSource{src: cfg.TokenSource(r.oauthContext(ctx), st.token()), store: s, st: *st}
+	ts := &persistingSource{src: cfg.TokenSource(f.oauthContext(ctx), st.token()), store: s, st: *st}
 	return &session{ta: ta, ts: ts, source: "token file " + s.path}, nil
 }
 
 // client returns an API client for the session.
-func (r *runner) client(ctx context.Context) (*api.Client, *session, error) {
-	sess, err := r.session(ctx)
+func (f *factory) client(ctx context.Context) (*api.Client, *session, error) {
+	sess, err := f.session(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := newAPIClient(sess.ta, sess.ts, r.env)
+	c, err := newAPIClient(sess.ta, sess.ts, f.env)
 	if err != nil {
 		return nil, nil, err
 	}

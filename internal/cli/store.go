@@ -49,8 +49,8 @@ type tokenStore struct {
 	path string
 }
 
-func (r *runner) store() (*tokenStore, error) {
-	base, err := r.env.ConfigDir()
+func (f *factory) store() (*tokenStore, error) {
+	base, err := f.env.ConfigDir()
 	if err != nil {
 		return nil, &loginErr{msg: "cannot find the user config directory for the token file", err: err}
 	}

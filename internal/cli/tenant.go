@@ -45,21 +45,22 @@ func normalizeDomain(d string) (string, error) {
 	return d, nil
 }
 
-// parseRoot validates a --base-url: https, or http to a loopback host; an
-// apitest BaseURL ending in /api/v2/ is accepted too.
-func parseRoot(raw string) (string, string, error) {
+// parseRoot validates a --base-url (or $AUTH0ME_BASE_URL, as name says):
+// https, or http to a loopback host; an apitest BaseURL ending in /api/v2/
+// is accepted too.
+func parseRoot(name, raw string) (string, string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", usagef("invalid --base-url %q: want a URL such as http://127.0.0.1:8080", raw)
+		return "", "", usagef("invalid %s %q: want a URL such as http://127.0.0.1:8080", name, raw)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return "", "", usagef("invalid --base-url %q: plain http is allowed only to a loopback address", raw)
+			return "", "", usagef("invalid %s %q: plain http is allowed only to a loopback address", name, raw)
 		}
 	default:
-		return "", "", usagef("invalid --base-url %q: want http or https", raw)
+		return "", "", usagef("invalid %s %q: want http or https", name, raw)
 	}
 	p := strings.TrimSuffix(u.Path, "/")
 	p = strings.TrimSuffix(p, "/api/v2")
@@ -77,15 +78,19 @@ func isLoopback(host string) bool {
 // resolveTenant combines --domain/AUTH0_DOMAIN, --base-url and a fallback
 // domain (from the token file or the token); it returns ok false when no
 // domain is known.
-func (r *runner) resolveTenant(fallbackDomain, fallbackRoot string) (tenantAddr, bool, error) {
-	domain := r.o.domain
+func (f *factory) resolveTenant(fallbackDomain, fallbackRoot string) (tenantAddr, bool, error) {
+	domain := f.domain
 	if domain == "" {
-		domain = r.env.Getenv("AUTH0_DOMAIN")
+		domain = f.env.Getenv("AUTH0_DOMAIN")
 	}
 	var root, rootHost string
-	if r.o.baseURL != "" {
+	base, name := f.baseURL, "--base-url"
+	if base == "" {
+		base, name = f.env.Getenv("AUTH0ME_BASE_URL"), "$AUTH0ME_BASE_URL"
+	}
+	if base != "" {
 		var err error
-		if root, rootHost, err = parseRoot(r.o.baseURL); err != nil {
+		if root, rootHost, err = parseRoot(name, base); err != nil {
 			return tenantAddr{}, false, err
 		}
 	}

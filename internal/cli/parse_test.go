@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/spf13/cobra"
+)
+
+// parse runs one command's constructor on args with a runF that only
+// captures the options, as gh tests its NewCmdX: parsing apart from
+// running.
+func parse[O any](t *testing.T, newCmd func(*factory, func(context.Context, *O) error) *cobra.Command, args ...string) (*O, error) {
+	t.Helper()
+	f := &factory{env: Env{Getenv: func(string) string { return "" }}}
+	var got *O
+	cmd := newCmd(f, func(_ context.Context, o *O) error { got = o; return nil })
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageErr{msg: err.Error()} })
+	_, err := cmd.ExecuteC()
+	return got, err
+}
+
+func TestNewCmdLogin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want loginOptions
+	}{
+		{nil, loginOptions{Timeout: 5 * time.Minute}},
+		{[]string{"--client-id", "abc", "--device", "--scope", "read:current_user", "--scope", "a,b", "--port", "8484", "--timeout", "1m"},
+			loginOptions{ClientID: "abc", Device: true, Scopes: []string{"read:current_user", "a,b"}, Port: 8484, Timeout: time.Minute}},
+	}
+	for _, tc := range tests {
+		got, err := parse(t, newCmdLogin, tc.args...)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if diff := cmp.Diff(tc.want, *got, cmp.AllowUnexported(loginOptions{}), cmpopts.IgnoreFields(loginOptions{}, "f")); diff != "" {
+			t.Errorf("%v (-want +got):\n%s", tc.args, diff)
+		}
+	}
+	if _, err := parse(t, newCmdLogin, "--port", "x"); err == nil || !strings.Contains(err.Error(), "--port") {
+		t.Errorf("--port x: %v", err)
+	}
+	if _, err := parse(t, newCmdLogin, "extra"); err == nil {
+		t.Errorf("login extra: no error")
+	}
+}
+
+func TestNewCmdPositional(t *testing.T) {
+	t.Parallel()
+	set, err := parse(t, newCmdMetadataSet, "a=1", "b={}")
+	if err != nil || !cmp.Equal(set.Assignments, []string{"a=1", "b={}"}) {
+		t.Errorf("metadata set: %+v, %v", set, err)
+	}
+	unset, err := parse(t, newCmdMetadataUnset, "a", "b")
+	if err != nil || !cmp.Equal(unset.Keys, []string{"a", "b"}) {
+		t.Errorf("metadata unset: %+v, %v", unset, err)
+	}
+	un, err := parse(t, newCmdUnlink, "google-oauth2", "108")
+	if err != nil || un.Provider != "google-oauth2" || un.UserID != "108" {
+		t.Errorf("unlink: %+v, %v", un, err)
+	}
+	if _, err := parse(t, newCmdUnlink, "google-oauth2"); err == nil || !strings.Contains(err.Error(), "exactly 2 arguments") {
+		t.Errorf("unlink with one argument: %v", err)
+	}
+	del, err := parse(t, newCmdDeviceCredentialDelete, "dcr_1")
+	if err != nil || del.ID != "dcr_1" {
+		t.Errorf("device-credential delete: %+v, %v", del, err)
+	}
+	cr, err := parse(t, newCmdDeviceCredentialCreate, "--name", "n", "--device-id", "0a", "--value", "AA", "--client-id", "c")
+	if err != nil || cr.Name != "n" || cr.DeviceID != "0a" || cr.Value != "AA" || cr.ClientID != "c" {
+		t.Errorf("device-credential create: %+v, %v", cr, err)
+	}
+	ln, err := parse(t, newCmdLink, "--id-token", "-")
+	if err != nil || ln.IDToken != "-" {
+		t.Errorf("link: %+v, %v", ln, err)
+	}
+}
+
+// TestHelpWidth: every help page, of every command and topic, fits in 80
+// columns.
+func TestHelpWidth(t *testing.T) {
+	t.Parallel()
+	f := &factory{env: Env{Getenv: func(string) string { return "" }}}
+	root := newCmdRoot(f)
+	root.InitDefaultCompletionCmd()
+	root.InitDefaultHelpCmd()
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		var b bytes.Buffer
+		renderHelp(&b, c)
+		for i, line := range strings.Split(b.String(), "\n") {
+			if n := len([]rune(line)); n > helpWidth {
+				t.Errorf("%s help line %d has %d columns: %q", c.CommandPath(), i+1, n, line)
+			}
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+}
