@@ -133,7 +133,11 @@
 //     "message":"Not Found"} after authentication; query parameters (fields,
 //     include_fields) are ignored.
 //   - The JWKS key has no x5c/x5t. The issuer is https://{domain}/ even when
-//     the tenant serves plain HTTP.
+//     the tenant serves plain HTTP, as Auth0's SDKs expect of a domain; a
+//     client given a plain-http tenant must be told the issuer (auth0-spa-js:
+//     domain "http://127.0.0.1:PORT" with issuer Issuer()). WithTLS serves a
+//     self-signed certificate that CertificatePEM exports for clients
+//     outside Go (NODE_EXTRA_CA_CERTS, curl --cacert, a browser's store).
 //
 // # Login side
 //
@@ -181,5 +185,34 @@
 //     expired_token once, then invalid_grant; a denied one is access_denied
 //     once, then invalid_grant. The device flow's ban on account linking is
 //     not modelled.
-//   - /userinfo, /oauth/revoke, logout and consent are not served.
+//   - response_mode query (the default), fragment and web_message. With
+//     web_message (auth0-spa-js's silent login and popup), /authorize
+//     answers 200 with an HTML page that posts {type:
+//     "authorization_response", response: {code, state}} (or {error,
+//     error_description, state}) to the redirect URI's origin, which must
+//     be an allowed web origin (else a 400 JSON error). prompt=none is
+//     answered like any request: the login user approves, and with nobody
+//     signed in the answer is login_required.
+//   - /v2/logout redirects to returnTo when its origin is an allowed web
+//     origin (there is no separate Allowed Logout URLs list) and answers
+//     400 for another; without returnTo it answers a "signed out" page.
+//     /oidc/logout does the same with post_logout_redirect_uri and state.
+//     The tenant keeps no browser session, so logout ends nothing: the
+//     login user goes on approving (SetLoginUser("") signs out).
+//   - /userinfo and consent are not served.
+//
+// # Browsers (CORS)
+//
+// WithAllowedOrigins plays the application's Allowed Web Origins. A CORS
+// preflight (OPTIONS with Origin and Access-Control-Request-Method) to
+// /api/v2/*, /oauth/token, /oauth/device/code, /oauth/revoke, /userinfo or
+// /.well-known/* is answered before the rate limit, faults and
+// authentication: 204 with Access-Control-Allow-Origin (the request's
+// origin), -Allow-Credentials true, -Allow-Methods (GET, POST, PATCH,
+// DELETE under /api/v2; POST for /oauth; GET otherwise), -Allow-Headers
+// "Authorization, Content-Type, Auth0-Client" and -Max-Age 86400. Every
+// other answer on those paths to an allowed origin, errors and 429s
+// included, carries Access-Control-Allow-Origin, -Allow-Credentials and
+// -Expose-Headers (the X-RateLimit headers and Retry-After). An origin that
+// is not allowed gets no CORS header; its preflight is 403.
 package apitest

@@ -166,3 +166,32 @@ func ExampleWithLoginUser() {
 	// Output:
 	// some-state read:current_user true true
 }
+
+// A page served from http://localhost:5173 may call the tenant from a
+// browser: the preflight is answered without a token.
+func ExampleWithAllowedOrigins() {
+	tn, err := apitest.Start(apitest.WithAllowedOrigins("http://localhost:5173"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer tn.Close()
+
+	req, _ := http.NewRequest("OPTIONS", tn.BaseURL()+"users/auth0%7Cabc", nil)
+	req.Header.Set("Origin", "http://localhost:5173")
+	req.Header.Set("Access-Control-Request-Method", "PATCH")
+	req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+	res, err := tn.Client().Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res.Body.Close()
+	fmt.Println(res.Status)
+	fmt.Println(res.Header.Get("Access-Control-Allow-Origin"))
+	fmt.Println(res.Header.Get("Access-Control-Allow-Headers"))
+	// Output:
+	// 204 No Content
+	// http://localhost:5173
+	// Authorization, Content-Type, Auth0-Client
+}

@@ -112,14 +112,15 @@ func FuzzManagementRequest(f *testing.F) {
 
 // FuzzLoginRequest drives /authorize, /oauth/token and /oauth/device/code
 // with arbitrary queries and form bodies: nothing panics, answers are a
-// redirect or OAuth-shaped JSON.
+// redirect, a web_message page or OAuth-shaped JSON.
 func FuzzLoginRequest(f *testing.F) {
 	f.Add("/oauth/token", "", "grant_type=authorization_code&client_id=cid&code=x&code_verifier=y")
+	f.Add("/authorize", "client_id=cid&response_type=code&response_mode=web_message&redirect_uri=http%3A%2F%2F127.0.0.1%3A3000&state=%3C%2Fscript%3E&code_challenge=c&code_challenge_method=S256", "")
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		f.Fatal(err)
 	}
-	tn, err := Start(WithSigningKey(key), WithClientID("cid"), WithLoginUser("auth0|alice"))
+	tn, err := Start(WithSigningKey(key), WithClientID("cid"), WithLoginUser("auth0|alice"), WithAllowedOrigins("*"))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -139,6 +140,13 @@ func FuzzLoginRequest(f *testing.F) {
 		if w.Code == http.StatusFound {
 			if _, err := url.Parse(w.Header().Get("Location")); err != nil {
 				t.Fatalf("bad Location %q", w.Header().Get("Location"))
+			}
+			return
+		}
+		if w.Code == http.StatusOK && strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
+			// The posted values are escaped: no input closes the script.
+			if req.URL.Path != "/authorize" || strings.Count(w.Body.String(), "</script>") != 1 {
+				t.Fatalf("%s: page %q", path, w.Body.Bytes())
 			}
 			return
 		}

@@ -221,7 +221,8 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 
 // serveAuthorize answers GET /authorize: errors that cannot be trusted to a
 // redirect as 400 JSON, the others as OAuth error redirects, and success as
-// a 302 with code and state.
+// a 302 with code and state; with response_mode=web_message, errors and
+// success are posted by an HTML page instead of redirected.
 func (t *Tenant) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed")
@@ -242,18 +243,48 @@ func (t *Tenant) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Missing or invalid parameter: redirect_uri")
 		return
 	}
+	webMessage, fragment := false, false
+	switch rm := q.Get("response_mode"); rm {
+	case "", "query":
+	case "fragment":
+		fragment = true
+	case "web_message":
+		// The answer is posted to the redirect URI's origin, which must
+		// be an allowed web origin.
+		if !t.originAllowed(urlOrigin(cb)) {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "The specified redirect_uri '"+redirectURI+"' does not have a registered origin.")
+			return
+		}
+		webMessage = true
+	default:
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Unsupported response_mode: "+rm)
+		return
+	}
 	state := q.Get("state")
 	redirect := func(v url.Values) {
+		if webMessage {
+			postAuthorizationResponse(w, urlOrigin(cb), v, state)
+			return
+		}
+		u := *cb
 		cq := cb.Query()
+		if fragment {
+			cq = url.Values{}
+		}
 		for k, vs := range v {
 			cq[k] = vs
 		}
 		if state != "" {
 			cq.Set("state", state)
 		}
-		u := *cb
-		u.RawQuery = cq.Encode()
-		w.Header().Set("Location", u.String())
+		loc := ""
+		if fragment {
+			loc = u.String() + "#" + cq.Encode()
+		} else {
+			u.RawQuery = cq.Encode()
+			loc = u.String()
+		}
+		w.Header().Set("Location", loc)
 		w.WriteHeader(http.StatusFound)
 	}
 	fail := func(code, desc string) { redirect(url.Values{"error": {code}, "error_description": {desc}}) }

@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,8 @@ type config struct {
 	rtTTL         time.Duration
 	deviceTTL     time.Duration
 	interval      time.Duration
+	origins       []originPattern
+	addr          string
 }
 
 // WithClientID sets the tenant's client id: the azp of AccessToken and the
@@ -79,10 +82,28 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithTLS serves HTTPS with a self-signed certificate for 127.0.0.1; use
-// (*Tenant).Client to talk to it.
+// WithTLS serves HTTPS with a fresh self-signed certificate for the
+// listener's IP and "localhost"; use (*Tenant).Client to talk to it, or
+// trust CertificatePEM elsewhere.
 func WithTLS() Option {
 	return func(c *config) error { c.tls = true; return nil }
+}
+
+// WithAddress makes the tenant listen on addr, a loopback host:port such
+// as "127.0.0.1:8443", instead of "127.0.0.1:0" (a free port). Domain is
+// then addr as the listener reports it.
+func WithAddress(addr string) Option {
+	return func(c *config) error {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("apitest: address %q: %w", addr, err)
+		}
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("apitest: address %q: want a loopback IP such as 127.0.0.1", addr)
+		}
+		c.addr = addr
+		return nil
+	}
 }
 
 // WithMemoryNetwork serves on an in-memory listener instead of a loopback
@@ -121,6 +142,7 @@ type Tenant struct {
 	scheme   string
 	domain   string
 	client   *http.Client
+	certDER  []byte
 	closed   chan struct{}
 	closeOne sync.Once
 	serveErr chan error
@@ -215,7 +237,11 @@ func Start(opts ...Option) (*Tenant, error) {
 		ln = t.mem
 		t.domain = memDomain
 	} else {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		addr := cfg.addr
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("apitest: listen: %w", err)
 		}
@@ -239,14 +265,15 @@ func Start(opts ...Option) (*Tenant, error) {
 		ErrorLog:     log.New(io.Discard, "", 0),
 	}
 	if cfg.tls {
-		cert, pool, err := selfSigned(t.now())
+		cert, pool, err := selfSigned(t.now(), ln.Addr())
 		if err != nil {
 			ln.Close()
 			return nil, err
 		}
+		t.certDER = cert.Certificate[0]
 		t.scheme = "https"
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, ServerName: hostOf(t.domain), MinVersion: tls.VersionTLS12}
 		if t.mem != nil {
 			tr.TLSClientConfig.ServerName = memDomain
 		}
@@ -297,6 +324,18 @@ func (t *Tenant) ClientID() string { return t.clientID }
 // WithMemoryNetwork. The client is shared; Close releases its idle
 // connections.
 func (t *Tenant) Client() *http.Client { return t.client }
+
+// CertificatePEM returns the tenant's TLS certificate, PEM-encoded, for
+// clients outside Go to trust: a file with it is what Node reads from
+// NODE_EXTRA_CA_CERTS, curl from --cacert and a browser from its trust
+// store. The certificate is self-signed (its own CA) and valid for a year.
+// It returns nil for a tenant started without WithTLS.
+func (t *Tenant) CertificatePEM() []byte {
+	if t.certDER == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: t.certDER})
+}
 
 // Requests returns a copy of every request received so far, oldest first.
 func (t *Tenant) Requests() []Request {
@@ -351,6 +390,9 @@ func (t *Tenant) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		t.mu.Unlock()
 	}()
 
+	if t.cors(w, r) {
+		return
+	}
 	p := r.URL.EscapedPath()
 	switch {
 	case p == "/api/v2" || strings.HasPrefix(p, "/api/v2/"):
@@ -365,6 +407,8 @@ func (t *Tenant) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		t.serveToken(w, r, body)
 	case p == "/oauth/device/code":
 		t.serveDeviceCode(w, r, body)
+	case p == "/v2/logout" || p == "/oidc/logout":
+		t.serveLogout(w, r)
 	default:
 		writeError(w, http.StatusNotFound, "Not Found", "")
 	}
@@ -405,7 +449,9 @@ func (t *Tenant) openIDConfiguration() map[string]any {
 		"authorization_endpoint":                base + "/authorize",
 		"token_endpoint":                        base + "/oauth/token",
 		"device_authorization_endpoint":         base + "/oauth/device/code",
+		"end_session_endpoint":                  base + "/oidc/logout",
 		"response_types_supported":              []string{"code"},
+		"response_modes_supported":              []string{"query", "fragment", "web_message"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"grant_types_supported":                 []string{"authorization_code", "refresh_token", deviceGrant},
 		"token_endpoint_auth_methods_supported": []string{"none"},
@@ -415,14 +461,25 @@ func (t *Tenant) openIDConfiguration() map[string]any {
 	}
 }
 
-// selfSigned makes an ECDSA certificate for 127.0.0.1 and memDomain.
-func selfSigned(now time.Time) (tls.Certificate, *x509.CertPool, error) {
+// selfSigned makes an ECDSA certificate for addr's IP (127.0.0.1 in
+// memory), localhost and memDomain.
+func selfSigned(now time.Time, addr net.Addr) (tls.Certificate, *x509.CertPool, error) {
+	ip := net.IPv4(127, 0, 0, 1)
+	if a, ok := addr.(*net.TCPAddr); ok {
+		ip = a.IP
+	}
+	// A random serial: browsers refuse two certificates with one issuer
+	// name and serial but different keys.
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("apitest: TLS serial: %w", err)
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, fmt.Errorf("apitest: generate TLS key: %w", err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
+		SerialNumber:          serial,
 		Subject:               pkix.Name{Organization: []string{"apitest"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(24 * 365 * time.Hour),
@@ -430,8 +487,8 @@ func selfSigned(now time.Time) (tls.Certificate, *x509.CertPool, error) {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{memDomain},
+		IPAddresses:           []net.IP{ip},
+		DNSNames:              []string{"localhost", memDomain},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -447,6 +504,14 @@ func selfSigned(now time.Time) (tls.Certificate, *x509.CertPool, error) {
 }
 
 const memDomain = "apitest.invalid"
+
+// hostOf returns the host of a host:port domain.
+func hostOf(domain string) string {
+	if h, _, err := net.SplitHostPort(domain); err == nil {
+		return h
+	}
+	return domain
+}
 
 // memListener is a net.Listener whose connections are net.Pipe pairs.
 type memListener struct {
