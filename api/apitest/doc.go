@@ -146,7 +146,7 @@
 // urn:ietf:params:oauth:grant-type:device_code) and POST /oauth/device/code
 // issue tokens for the user set with WithLoginUser or SetLoginUser, who
 // approves every authorization request; device codes wait for ApproveDevice
-// or DenyDevice. OAuth errors are {"error","error_description"}. Choices:
+// or DenyDevice. POST /oauth/revoke revokes refresh tokens. OAuth errors are {"error","error_description"}. Choices:
 //
 //   - One public application, ClientID; no secret is checked. The client id
 //     may come in the form or as the user name of HTTP Basic auth. Token
@@ -199,6 +199,12 @@
 //     /oidc/logout does the same with post_logout_redirect_uri and state.
 //     The tenant keeps no browser session, so logout ends nothing: the
 //     login user goes on approving (SetLoginUser("") signs out).
+//   - POST /oauth/revoke (client_id and token, form or JSON) revokes a
+//     refresh token and every token of its rotation family (Auth0 with
+//     "Refresh Token Revocation Deletes Grant" off revokes the token; the
+//     fake takes the family, which is what rotation makes of one grant). It
+//     answers 200 with an empty body, also for a token it does not know, as
+//     Auth0 does; no token is 400 invalid_request.
 //   - /userinfo and consent are not served.
 //
 // # Browsers (CORS)

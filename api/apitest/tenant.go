@@ -409,6 +409,8 @@ func (t *Tenant) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		t.serveDeviceCode(w, r, body)
 	case p == "/v2/logout" || p == "/oidc/logout":
 		t.serveLogout(w, r)
+	case p == "/oauth/revoke":
+		t.serveRevoke(w, r, body)
 	default:
 		writeError(w, http.StatusNotFound, "Not Found", "")
 	}
@@ -450,6 +452,7 @@ func (t *Tenant) openIDConfiguration() map[string]any {
 		"token_endpoint":                        base + "/oauth/token",
 		"device_authorization_endpoint":         base + "/oauth/device/code",
 		"end_session_endpoint":                  base + "/oidc/logout",
+		"revocation_endpoint":                   base + "/oauth/revoke",
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query", "fragment", "web_message"},
 		"code_challenge_methods_supported":      []string{"S256"},

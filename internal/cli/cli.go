@@ -164,7 +164,7 @@ func newCmdRoot(f *factory) *cobra.Command {
 
 	pf := root.PersistentFlags()
 	pf.BoolVar(&f.json, "json", false, "print JSON for scripts instead of text (errors too, on stderr)")
-	pf.StringVar(&f.domain, "domain", "", "Auth0 tenant `DOMAIN`, e.g. tenant.eu.auth0.com (default $AUTH0_DOMAIN, else the token file's, else the token's audience)")
+	pf.StringVar(&f.domain, "domain", "", "Auth0 tenant `DOMAIN`, e.g. tenant.eu.auth0.com; selects the token file's entry (default $AUTH0ME_DOMAIN or $AUTH0_DOMAIN, else the token file's default, else the token's audience)")
 	pf.StringVar(&f.token, "token", "", "use this access `TOKEN` instead of the token file; - reads it from standard input (default $AUTH0_TOKEN)")
 	pf.StringVar(&f.baseURL, "base-url", "", "tenant root `URL` instead of https://DOMAIN, e.g. an apitest tenant's http://127.0.0.1:PORT; http only to loopback (default $AUTH0ME_BASE_URL)")
 

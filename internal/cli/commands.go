@@ -625,13 +625,9 @@ func runLink(ctx context.Context, o *linkOptions) error {
 		return usagef("link needs --id-token: the ID token of the account to link")
 	}
 	if idt == "-" {
-		b, err := io.ReadAll(io.LimitReader(f.env.Stdin, scopeguard.MaxTokenLen+1))
-		if err != nil {
-			return usagef("cannot read the ID token from standard input: %v", err)
-		}
-		idt = strings.TrimSpace(string(b))
-		if idt == "" {
-			return usagef("no ID token on standard input")
+		var err error
+		if idt, err = f.readStdin("--id-token -", "ID token"); err != nil {
+			return err
 		}
 	}
 	c, _, err := f.client(ctx)

@@ -198,3 +198,11 @@ func (f *factory) fail(err error) int {
 	fmt.Fprintln(f.errw, prefix+msg+suffix)
 	return code
 }
+
+// redactSecret replaces every occurrence of secret in s.
+func redactSecret(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "[redacted]")
+}

@@ -21,15 +21,19 @@ refuses, before anything is sent, every call the token does not allow.
 Try it with no Auth0 account:
   auth0me demo
 
-The token file is <user config dir>/auth0me/token.json (mode 0600); login
-writes it, API commands refresh it through the refresh token when it expires,
-logout deletes it. No command prints a token.
+The token file, <user config dir>/auth0me/token.json (mode 0600), holds one
+entry per tenant: login adds one and makes it the default, --domain selects
+one, API commands refresh it when it expires (one process at a time, under a
+lock), logout revokes its refresh token and deletes it. No command prints a
+token.
 
 Environment:
-  AUTH0_DOMAIN      default of --domain
-  AUTH0_TOKEN       default of --token
-  AUTH0_CLIENT_ID   default of login's --client-id
-  AUTH0ME_BASE_URL  default of --base-url`
+  AUTH0ME_DOMAIN      default of --domain
+  AUTH0_DOMAIN        default of --domain when AUTH0ME_DOMAIN is not set
+  AUTH0_TOKEN         default of --token
+  AUTH0_CLIENT_ID     default of login's --client-id
+  AUTH0ME_BASE_URL    default of --base-url
+  AUTH0ME_CONFIG_DIR  directory of token.json instead of <config>/auth0me`
 
 // exitCodesHelp is the one exit-status table; 'auth0me help exit-codes'
 // prints it and every other help points to it.

@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -113,7 +115,7 @@ func runLogin(ctx context.Context, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := f.saveLogin(ta, cfg, tok)
+	res, err := f.saveLogin(ctx, ta, cfg, tok)
 	if err != nil {
 		return err
 	}
@@ -140,7 +142,7 @@ func (f *factory) oauthContext(ctx context.Context) context.Context {
 }
 
 // saveLogin checks the token and writes the token file.
-func (f *factory) saveLogin(ta tenantAddr, cfg *oauth2.Config, tok *oauth2.Token) (*loginResult, error) {
+func (f *factory) saveLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Config, tok *oauth2.Token) (*loginResult, error) {
 	claims, err := scopeguard.ParseClaims(tok.AccessToken)
 	if err != nil {
 		return nil, &loginErr{msg: "the access token Auth0 returned is not a readable JWT", hint: "is the Management API audience enabled for this application?", err: err}
@@ -169,7 +171,7 @@ func (f *factory) saveLogin(ta tenantAddr, cfg *oauth2.Config, tok *oauth2.Token
 	if err != nil {
 		return nil, err
 	}
-	if err := s.save(st); err != nil {
+	if err := s.save(ctx, st); err != nil {
 		return nil, &loginErr{msg: "cannot write the token file", err: err}
 	}
 	res := &loginResult{
@@ -207,25 +209,106 @@ func (f *factory) printLogin(res *loginResult) error {
 	return err
 }
 
-func runLogout(_ context.Context, o *logoutOptions) error {
+// logoutResult is what logout reports.
+type logoutResult struct {
+	Domain    string `json:"domain,omitempty"`
+	TokenFile string `json:"token_file"`
+	Removed   bool   `json:"removed"`
+	Revoked   bool   `json:"revoked"`
+	// RevokeError says why the refresh token could not be revoked; the
+	// entry is deleted all the same.
+	RevokeError string `json:"revoke_error,omitempty"`
+}
+
+func runLogout(ctx context.Context, o *logoutOptions) error {
 	f := o.f
 	s, err := f.store()
 	if err != nil {
 		return err
 	}
-	removed, err := s.remove()
+	domain, err := f.selectedDomain()
 	if err != nil {
-		return &loginErr{msg: "cannot delete the token file", err: err}
+		return err
+	}
+	res := logoutResult{Domain: domain, TokenFile: s.path}
+	var revokeErr error
+	err = s.update(ctx, func(tf *tokenFile) (bool, error) {
+		st, ok := tf.entry(domain)
+		if !ok {
+			return false, nil
+		}
+		res.Domain = st.Domain
+		if st.RefreshToken != "" {
+			revokeErr = f.revoke(ctx, st)
+			res.Revoked = revokeErr == nil
+		}
+		tf.remove(st.Domain)
+		res.Removed = true
+		return true, nil
+	})
+	if err != nil {
+		return &loginErr{msg: "cannot update the token file", err: err}
+	}
+	if revokeErr != nil {
+		res.RevokeError = describe(revokeErr)
 	}
 	if f.json {
-		return f.printJSON(map[string]any{"token_file": s.path, "removed": removed})
-	}
-	if removed {
-		fmt.Fprintf(f.out, "Signed out: deleted %s.\n", s.path)
+		if err := f.printJSON(res); err != nil {
+			return err
+		}
 	} else {
-		fmt.Fprintf(f.out, "Not signed in: %s does not exist.\n", s.path)
+		switch {
+		case !res.Removed && domain != "":
+			fmt.Fprintf(f.out, "Not signed in to %s: %s holds no entry for it.\n", domain, s.path)
+		case !res.Removed:
+			fmt.Fprintf(f.out, "Not signed in: %s holds no entry.\n", s.path)
+		case res.Revoked:
+			fmt.Fprintf(f.out, "Signed out of %s: revoked the refresh token; deleted the entry from %s.\n", res.Domain, s.path)
+		default:
+			fmt.Fprintf(f.out, "Signed out of %s: deleted the entry from %s.\n", res.Domain, s.path)
+		}
+	}
+	if revokeErr != nil {
+		if !f.json {
+			fmt.Fprintf(f.errw, "auth0me: could not revoke the refresh token at %s (%s); it stays valid at Auth0 until it expires\n", res.Domain, res.RevokeError)
+		}
+		return errReported(ExitAPI)
 	}
 	return nil
+}
+
+// revoke revokes st's refresh token at the tenant that issued it
+// (POST /oauth/revoke). Auth0 answers 200 also for a token it does not
+// know; an error is an answer other than 200, or no answer.
+func (f *factory) revoke(ctx context.Context, st *storedToken) error {
+	form := url.Values{"client_id": {st.ClientID}, "token": {st.RefreshToken}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, st.issuer().revokeURL(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := f.env.HTTPClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	var oe struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	json.Unmarshal(body, &oe)
+	msg := fmt.Sprintf("revocation endpoint answered %d", resp.StatusCode)
+	if oe.Error != "" {
+		msg += " " + oe.Error
+	}
+	if oe.Description != "" {
+		msg += ": " + oe.Description
+	}
+	return errors.New(redactSecret(oneLine(msg), st.RefreshToken))
 }
 
 // callback is what the loopback redirect brought back.

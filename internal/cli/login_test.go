@@ -46,17 +46,30 @@ type tokenFile struct {
 	Expiry       time.Time `json:"expiry"`
 }
 
+// readTokenFile returns the token file's entry for the harness's tenant.
 func (h *harness) readTokenFile() tokenFile {
+	h.t.Helper()
+	return h.readEntry(h.tn.Domain())
+}
+
+func (h *harness) readEntry(domain string) tokenFile {
 	h.t.Helper()
 	b, err := os.ReadFile(h.tokenFile())
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var tf tokenFile
+	var tf struct {
+		Default string               `json:"default"`
+		Tenants map[string]tokenFile `json:"tenants"`
+	}
 	if err := json.Unmarshal(b, &tf); err != nil {
 		h.t.Fatal(err)
 	}
-	return tf
+	e, ok := tf.Tenants[domain]
+	if !ok {
+		h.t.Fatalf("the token file has no entry for %s", domain)
+	}
+	return e
 }
 
 func (h *harness) checkModes() {

@@ -14,15 +14,31 @@ import (
 type session struct {
 	ta     tenantAddr
 	ts     oauth2.TokenSource
-	source string // "token file PATH", "--token" or "$AUTH0_TOKEN"
+	source string       // "token file PATH", "--token" or "$AUTH0_TOKEN"
+	entry  *storedToken // the token file's entry; nil for --token and $AUTH0_TOKEN
+}
+
+// selectedDomain is the tenant the user named: --domain, else
+// $AUTH0ME_DOMAIN, else $AUTH0_DOMAIN; "" when none.
+func (f *factory) selectedDomain() (string, error) {
+	d := f.domain
+	for _, env := range []string{"AUTH0ME_DOMAIN", "AUTH0_DOMAIN"} {
+		if d == "" {
+			d = f.env.Getenv(env)
+		}
+	}
+	if d == "" {
+		return "", nil
+	}
+	return normalizeDomain(d)
 }
 
 // session resolves the token (flag, environment, then token file) and the
 // tenant it is for.
 func (f *factory) session(ctx context.Context) (*session, error) {
-	raw, source := f.token, "--token"
-	if raw == "" {
-		raw, source = f.env.Getenv("AUTH0_TOKEN"), "$AUTH0_TOKEN"
+	raw, source, err := f.givenToken()
+	if err != nil {
+		return nil, err
 	}
 	if raw != "" {
 		claims, err := scopeguard.ParseClaims(raw)
@@ -44,9 +60,17 @@ func (f *factory) session(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.load()
+	domain, err := f.selectedDomain()
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.load(domain)
 	if errors.Is(err, errNoTokenFile) {
-		return nil, &loginErr{msg: "not signed in", hint: "run 'auth0me login', pass --token or set $AUTH0_TOKEN; 'auth0me demo' needs neither"}
+		msg := "not signed in"
+		if domain != "" {
+			msg += " to " + domain
+		}
+		return nil, &loginErr{msg: msg, hint: "run 'auth0me login', pass --token or set $AUTH0_TOKEN; 'auth0me demo' needs neither"}
 	}
 	if err != nil {
 		return nil, &loginErr{msg: "cannot read the token file " + s.path, hint: "run 'auth0me login' again", err: err}
@@ -55,14 +79,8 @@ func (f *factory) session(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Refresh against the tenant that issued the token.
-	issuer := tenantAddr{domain: st.Domain, root: st.BaseURL}
-	if issuer.root == "" {
-		issuer.root = "https://" + st.Domain
-	}
-	cfg := oauthConfig(issuer, st.ClientID, st.Scopes)
-	ts := &persistingSource{src: cfg.TokenSource(f.oauthContext(ctx), st.token()), store: s, st: *st}
-	return &session{ta: ta, ts: ts, source: "token file " + s.path}, nil
+	ts := &fileSource{ctx: f.oauthContext(ctx), store: s, cur: *st}
+	return &session{ta: ta, ts: ts, source: "token file " + s.path, entry: st}, nil
 }
 
 // client returns an API client for the session.

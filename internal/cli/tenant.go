@@ -21,6 +21,7 @@ func (t tenantAddr) apiBase() string   { return t.root + "/api/v2/" }
 func (t tenantAddr) authURL() string   { return t.root + "/authorize" }
 func (t tenantAddr) tokenURL() string  { return t.root + "/oauth/token" }
 func (t tenantAddr) deviceURL() string { return t.root + "/oauth/device/code" }
+func (t tenantAddr) revokeURL() string { return t.root + "/oauth/revoke" }
 func (t tenantAddr) customRoot() string { // what the token file records
 	if t.root == "https://"+t.domain {
 		return ""
@@ -75,13 +76,13 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// resolveTenant combines --domain/AUTH0_DOMAIN, --base-url and a fallback
-// domain (from the token file or the token); it returns ok false when no
-// domain is known.
+// resolveTenant combines the selected domain (see selectedDomain),
+// --base-url (or $AUTH0ME_BASE_URL) and a fallback domain (from the token
+// file or the token); it returns ok false when no domain is known.
 func (f *factory) resolveTenant(fallbackDomain, fallbackRoot string) (tenantAddr, bool, error) {
-	domain := f.domain
-	if domain == "" {
-		domain = f.env.Getenv("AUTH0_DOMAIN")
+	domain, err := f.selectedDomain()
+	if err != nil {
+		return tenantAddr{}, false, err
 	}
 	var root, rootHost string
 	base, name := f.baseURL, "--base-url"
@@ -89,16 +90,15 @@ func (f *factory) resolveTenant(fallbackDomain, fallbackRoot string) (tenantAddr
 		base, name = f.env.Getenv("AUTH0ME_BASE_URL"), "$AUTH0ME_BASE_URL"
 	}
 	if base != "" {
-		var err error
 		if root, rootHost, err = parseRoot(name, base); err != nil {
 			return tenantAddr{}, false, err
 		}
 	}
 	if domain == "" {
 		domain = fallbackDomain
-		if root == "" {
-			root = fallbackRoot
-		}
+	}
+	if root == "" && domain == fallbackDomain {
+		root = fallbackRoot
 	}
 	if domain == "" {
 		domain = rootHost

@@ -1,0 +1,155 @@
+package cli_test
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/auth0me/auth0me/api/apitest"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+// removeBinary deletes what binary built; TestMain calls it.
+func removeBinary() {
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+}
+
+// binary builds cmd/auth0me once per test binary and returns its path:
+// the tests below run the command as separate processes, as users do.
+func binary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	binOnce.Do(func() {
+		goTool, err := exec.LookPath(filepath.Join(runtime.GOROOT(), "bin", "go"))
+		if err != nil {
+			goTool, err = exec.LookPath("go")
+		}
+		if err != nil {
+			binErr = err
+			return
+		}
+		binDir, binErr = os.MkdirTemp("", "auth0me-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "auth0me")
+		out, err := exec.Command(goTool, "build", "-o", binPath, "github.com/auth0me/auth0me/cmd/auth0me").CombinedOutput()
+		if err != nil {
+			binErr = err
+			binPath = string(out)
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("building auth0me: %v\n%s", binErr, binPath)
+	}
+	return binPath
+}
+
+// command returns the built binary with args, an environment holding only
+// PATH, a scratch HOME and the harness's token directory, and buffers for
+// its output.
+func (h *harness) command(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	h.t.Helper()
+	cmd := exec.CommandContext(h.t.Context(), binary(h.t), args...)
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + h.t.TempDir(),
+		"AUTH0ME_CONFIG_DIR=" + filepath.Dir(h.tokenFile()),
+	}
+	for k, v := range h.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	return cmd, &out, &errb
+}
+
+// refreshCount counts the refresh_token grants the tenant received.
+func refreshCount(t *testing.T, tn *apitest.Tenant) int {
+	t.Helper()
+	n := 0
+	for _, f := range tokenRequests(t, tn) {
+		if f.Get("grant_type") == "refresh_token" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestParallelRefreshProcesses: eight 'auth0me me' processes started
+// together after the access token expired all succeed, and exactly one
+// refresh reaches the tenant: the others wait for the token file's lock,
+// read the file again and use the token the first one saved. Without the
+// lock, refresh-token rotation's reuse detection revoked the family and
+// signed the user out.
+func TestParallelRefreshProcesses(t *testing.T) {
+	t.Parallel()
+	// Login with 5-second access tokens, which x/oauth2 already counts as
+	// expired (it refreshes 10 s early); refreshed ones live an hour.
+	tn := startTenant(t, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(5*time.Second, time.Hour))
+	h := newHarness(t, tn)
+	h.browse = browser(tn.Client())
+	if res := h.run("login", "--client-id", tn.ClientID()); res.code != 0 {
+		t.Fatalf("login: %+v", res)
+	}
+	tn.SetTokenLifetimes(time.Hour, time.Hour)
+	login := h.readTokenFile()
+
+	const n = 8
+	type run struct {
+		cmd      *exec.Cmd
+		out, err *bytes.Buffer
+	}
+	runs := make([]run, n)
+	for i := range runs {
+		cmd, out, errb := h.command("me")
+		runs[i] = run{cmd, out, errb}
+	}
+	for _, r := range runs {
+		if err := r.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, r := range runs {
+		err := r.cmd.Wait()
+		res := result{code: r.cmd.ProcessState.ExitCode(), stdout: r.out.String(), stderr: r.err.String()}
+		h.checkSecrets(res)
+		if err != nil || !strings.Contains(res.stdout, userAda) {
+			t.Errorf("process %d: %v\nstdout: %s\nstderr: %s", i, err, res.stdout, res.stderr)
+		}
+	}
+	if got := refreshCount(t, tn); got != 1 {
+		t.Errorf("%d refresh requests reached the tenant, want exactly 1", got)
+	}
+	gets := 0
+	for _, r := range tn.Requests() {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.EscapedPath, "/api/v2/users/") && r.Status == http.StatusOK {
+			gets++
+		}
+	}
+	if gets != n {
+		t.Errorf("%d profile reads answered 200, want %d", gets, n)
+	}
+	now := h.readTokenFile()
+	if now.RefreshToken == login.RefreshToken || !now.Expiry.After(login.Expiry) {
+		t.Errorf("the token file does not hold the refreshed, rotated tokens")
+	}
+	t.Logf("%d processes, %d refresh request(s), %d profile reads", n, refreshCount(t, tn), gets)
+}
