@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -37,10 +36,7 @@ func binary(t *testing.T) string {
 		t.Skip("builds the binary")
 	}
 	binOnce.Do(func() {
-		goTool, err := exec.LookPath(filepath.Join(runtime.GOROOT(), "bin", "go"))
-		if err != nil {
-			goTool, err = exec.LookPath("go")
-		}
+		goTool, err := exec.LookPath("go")
 		if err != nil {
 			binErr = err
 			return
