@@ -26,7 +26,7 @@ func TestSevenOperationsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *me.UserId != alice || *me.Email != "alice@example.com" || (*me.UserMetadata)["color"] != "blue" {
+	if me.UserID != alice || me.Email != "alice@example.com" || me.UserMetadata["color"] != "blue" {
 		t.Errorf("Me = %+v", me)
 	}
 
@@ -37,7 +37,7 @@ func TestSevenOperationsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(es) != 1 || *es[0].Id != "dev_1" || string(*es[0].AuthMethod) != "sms" {
+	if len(es) != 1 || es[0].ID != "dev_1" || string(es[0].AuthMethod) != "sms" {
 		t.Errorf("Enrollments = %+v", es)
 	}
 
@@ -45,7 +45,7 @@ func TestSevenOperationsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]any{"theme": "dark", "n": float64(2)}, map[string]any(*u.UserMetadata)); diff != "" {
+	if diff := cmp.Diff(map[string]any{"theme": "dark", "n": float64(2)}, map[string]any(u.UserMetadata)); diff != "" {
 		t.Errorf("metadata after update (-want +got):\n%s", diff)
 	}
 	if stored, _ := tn.User(alice); stored.UserMetadata["theme"] != "dark" || stored.UserMetadata["color"] != nil {

@@ -40,6 +40,20 @@
 // or '$', a device id that is not hex, an ID token Auth0 could not link) are
 // refused with ErrInvalidArgument or ErrInvalidIDToken, also before sending.
 //
+// # Types
+//
+// User, Identity and Enrollment are the types generated from the spec
+// (package gen), under Go names. Their fields are plain values, never
+// pointers: Auth0 does not tell a null field from an absent one in these
+// answers, so an absent field reads as its zero value (the zero time.Time
+// for a date never set) and is left out when the value is encoded to JSON
+// again. user_metadata and app_metadata are maps holding everything Auth0
+// sent; other keys Auth0 adds that the spec does not name are not kept.
+// Identity.UserID is a string (gen.UserID) whether Auth0 sent a string or a
+// number; a number keeps its digits exactly and encodes back as a string.
+// An answer that is not the JSON object or array of objects the operation
+// returns (null included) is ErrBadResponse, never a zero value.
+//
 // # Errors
 //
 // Every non-2xx answer becomes an *Error carrying the status, Auth0's

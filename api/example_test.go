@@ -62,7 +62,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(*user.UserId, *user.Email)
+	fmt.Println(user.UserID, user.Email)
 	// Output: auth0|alice alice@example.com
 }
 
@@ -74,7 +74,7 @@ func ExampleClient_Me() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(*user.UserId, (*user.UserMetadata)["theme"])
+	fmt.Println(user.UserID, user.UserMetadata["theme"])
 	// Output: auth0|alice light
 }
 
@@ -88,7 +88,7 @@ func ExampleClient_Enrollments() {
 		log.Fatal(err)
 	}
 	for _, e := range enrollments {
-		fmt.Println(*e.Id, *e.Status, *e.AuthMethod)
+		fmt.Println(e.ID, e.Status, e.AuthMethod)
 	}
 	// Output: sms|dev_1 confirmed sms
 }
@@ -102,7 +102,7 @@ func ExampleClient_UpdateMetadata() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(*user.UserMetadata)
+	fmt.Println(user.UserMetadata)
 	// Output: map[lang:fr]
 }
 
@@ -116,8 +116,7 @@ func ExampleClient_LinkIdentity() {
 		log.Fatal(err)
 	}
 	for _, id := range identities {
-		uid, _ := id.UserId.AsUserId0()
-		fmt.Println(id.Provider, uid)
+		fmt.Println(id.Provider, id.UserID)
 	}
 	// Output:
 	// auth0 alice
@@ -183,7 +182,7 @@ func ExampleClient_ForToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(*user.Email)
+	fmt.Println(user.Email)
 	// Output: bob@example.com
 }
 

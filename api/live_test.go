@@ -31,8 +31,8 @@ func TestLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.UserId == nil || *u.UserId != claims.Subject {
-		t.Errorf("Me returned user %v, token subject %q", u.UserId, claims.Subject)
+	if u.UserID != claims.Subject {
+		t.Errorf("Me returned user %q, token subject %q", u.UserID, claims.Subject)
 	}
 	if _, err := c.Enrollments(t.Context()); err != nil {
 		t.Fatal(err)

@@ -1,12 +1,10 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -18,18 +16,20 @@ import (
 	"github.com/auth0me/auth0me/scopeguard"
 )
 
-// User is a user's profile as the Management API returns it. Fields Auth0
-// adds that the spec does not name are kept in AdditionalProperties, so the
-// JSON round-trips.
+// User is a user's profile as the Management API returns it, from Me and
+// UpdateMetadata. Its fields are plain values (see "Types" in the package
+// doc): an absent field reads as its zero value, such as the zero time.Time
+// for a date never set.
 type User = gen.GetUserResponseContent
+
+// Identity is one of a user's identities, in User.Identities and as
+// LinkIdentity and UnlinkIdentity return them; the first is the primary one.
+// UserID is the id within the provider (the part of the user's id after
+// "|"): a string, whether Auth0 sent a string or a number.
+type Identity = gen.UserIdentity
 
 // Enrollment is one of a user's multi-factor enrollments.
 type Enrollment = gen.UsersEnrollment
-
-// Identity is one of a user's identities; the first is the primary one.
-// Its UserId is a string or, for some providers, a number: read it with
-// AsUserId0 (string) or AsUserId1 (int).
-type Identity = gen.UserIdentity
 
 // DeviceCredential is a public key to register for one of the user's
 // devices.
@@ -61,12 +61,12 @@ const (
 // Auth0: GET /api/v2/users/{id} (get_users_by_id), scope read:current_user.
 func (c *Client) Me(ctx context.Context) (*User, error) {
 	ex, err := c.do(ctx, opGetUser, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.GetUsersById(ctx, scopeguard.Me, nil)
+		return c.gen.GetUsersByID(ctx, scopeguard.Me, nil)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeUser(opGetUser, ex)
+	return decodeObject[User](opGetUser, ex)
 }
 
 // Enrollments returns the user's multi-factor enrollments; an empty slice
@@ -81,7 +81,7 @@ func (c *Client) Enrollments(ctx context.Context) ([]Enrollment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeEnrollments(ex)
+	return decodeArray[Enrollment](opEnrollments, ex)
 }
 
 // UpdateMetadata merges md into the user's user_metadata at the first level
@@ -103,14 +103,14 @@ func (c *Client) UpdateMetadata(ctx context.Context, md map[string]any) (*User, 
 			return nil, &ValidationError{Operation: opPatchUser, Field: "metadata key", Reason: fmt.Sprintf("%q contains '.' or '$'", k)}
 		}
 	}
-	body := gen.PatchUsersByIdJSONRequestBody{UserMetadata: (*gen.UserMetadata)(&md)}
+	body := gen.PatchUsersByIDJSONRequestBody{UserMetadata: md}
 	ex, err := c.do(ctx, opPatchUser, http.MethodPatch, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.PatchUsersById(ctx, scopeguard.Me, body)
+		return c.gen.PatchUsersByID(ctx, scopeguard.Me, body)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeUser(opPatchUser, ex)
+	return decodeObject[User](opPatchUser, ex)
 }
 
 // LinkIdentity links the account whose ID token is given to the user, who
@@ -132,7 +132,7 @@ func (c *Client) LinkIdentity(ctx context.Context, secondaryIDToken string) ([]I
 	if err != nil {
 		return nil, err
 	}
-	return decodeIdentities(opLink, ex)
+	return decodeArray[Identity](opLink, ex)
 }
 
 // anyAlgorithm lets the ID token check read any JWS to say which algorithm
@@ -195,12 +195,12 @@ func (c *Client) UnlinkIdentity(ctx context.Context, provider, userID string) ([
 		return nil, err
 	}
 	ex, err := c.do(ctx, opUnlink, http.MethodDelete, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.DeleteUserIdentityByUserId(ctx, scopeguard.Me, gen.UserIdentityProviderEnum(provider), userID)
+		return c.gen.DeleteUserIdentityByUserID(ctx, scopeguard.Me, gen.UserIdentityProviderEnum(provider), userID)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeIdentities(opUnlink, ex)
+	return decodeArray[Identity](opUnlink, ex)
 }
 
 var deviceIDPattern = regexp.MustCompile(`^[-A-Fa-f0-9]+$`)
@@ -225,36 +225,25 @@ func (c *Client) CreateDeviceCredential(ctx context.Context, dc DeviceCredential
 	}
 	body := gen.PostDeviceCredentialsJSONRequestBody{
 		DeviceName: dc.DeviceName,
-		DeviceId:   dc.DeviceID,
+		DeviceID:   dc.DeviceID,
 		Value:      dc.Value,
 		Type:       gen.PublicKey,
-	}
-	if dc.ClientID != "" {
-		body.ClientId = &dc.ClientID
-	}
-	// Marshal the method-less twin: the generated MarshalJSON goes through
-	// a map for AdditionalProperties, which is empty here.
-	raw, err := json.Marshal((*plainCreateCredential)(&body))
-	if err != nil {
-		return "", &ValidationError{Operation: opCreateCredential, Field: "credential", Reason: err.Error()}
+		ClientID:   dc.ClientID,
 	}
 	ex, err := c.do(ctx, opCreateCredential, http.MethodPost, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.PostDeviceCredentialsWithBody(ctx, "application/json", bytes.NewReader(raw))
+		return c.gen.PostDeviceCredentials(ctx, body)
 	})
 	if err != nil {
 		return "", err
 	}
-	var out gen.CreatePublicKeyDeviceCredentialResponseContent
-	if !decodeFast(ex.body, (*plainCreated)(&out)) {
-		out = gen.CreatePublicKeyDeviceCredentialResponseContent{}
-		if err := decode(opCreateCredential, ex, &out); err != nil {
-			return "", err
-		}
+	out, err := decodeObject[gen.CreatePublicKeyDeviceCredentialResponseContent](opCreateCredential, ex)
+	if err != nil {
+		return "", err
 	}
-	if out.Id == "" {
+	if out.ID == "" {
 		return "", &ResponseError{Operation: opCreateCredential, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer has no credential id")}
 	}
-	return out.Id, nil
+	return out.ID, nil
 }
 
 // DeleteDeviceCredential deletes one of the user's device credentials. When
@@ -269,7 +258,7 @@ func (c *Client) DeleteDeviceCredential(ctx context.Context, id string) error {
 		return err
 	}
 	_, err := c.do(ctx, opDeleteCredential, http.MethodDelete, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.DeleteDeviceCredentialsById(ctx, id)
+		return c.gen.DeleteDeviceCredentialsByID(ctx, id)
 	})
 	var apiErr *Error
 	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.uncertain {
@@ -288,64 +277,4 @@ func checkSegment(op, field, v string) error {
 		return &ValidationError{Operation: op, Field: field, Reason: fmt.Sprintf("%q is not an id", v)}
 	}
 	return nil
-}
-
-// decode reads a 2xx JSON body into v.
-func decode(op string, ex exchange, v any) error {
-	if err := json.Unmarshal(ex.body, v); err != nil {
-		return &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("decoding JSON: %w", err)}
-	}
-	return nil
-}
-
-// The generated types keep the fields a schema does not name in
-// AdditionalProperties, through an UnmarshalJSON that decodes every field
-// twice. These defined types have the same fields without that method, so
-// a body that holds only named fields decodes in one plain pass; a body with
-// other fields takes the generated path and loses nothing.
-type (
-	plainUser             gen.GetUserResponseContent
-	plainEnrollment       gen.UsersEnrollment
-	plainCreateCredential gen.CreatePublicKeyDeviceCredentialRequestContent
-	plainCreated          gen.CreatePublicKeyDeviceCredentialResponseContent
-)
-
-// decodeFast decodes a body into plain, refusing fields it does not name;
-// it reports whether that worked.
-func decodeFast(body []byte, plain any) bool {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if dec.Decode(plain) != nil {
-		return false
-	}
-	_, err := dec.Token()
-	return err == io.EOF // nothing after the value
-}
-
-func decodeUser(op string, ex exchange) (*User, error) {
-	u := new(User)
-	if decodeFast(ex.body, (*plainUser)(u)) {
-		return u, nil
-	}
-	*u = User{}
-	if err := decode(op, ex, u); err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
-func decodeEnrollments(ex exchange) ([]Enrollment, error) {
-	var plain []plainEnrollment
-	if decodeFast(ex.body, &plain) {
-		out := make([]Enrollment, len(plain))
-		for i := range plain {
-			out[i] = Enrollment(plain[i])
-		}
-		return out, nil
-	}
-	out := []Enrollment{}
-	if err := decode(opEnrollments, ex, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

@@ -34,8 +34,8 @@ func TestPerUserViews(t *testing.T) {
 					errs <- err
 					return
 				}
-				if *u.UserId != sub {
-					errs <- fmt.Errorf("view for %s updated %s", sub, *u.UserId)
+				if u.UserID != sub {
+					errs <- fmt.Errorf("view for %s updated %s", sub, u.UserID)
 					return
 				}
 			}

@@ -102,8 +102,8 @@ const (
 	UserIdentityProviderEnumGithub              UserIdentityProviderEnum = "github"
 	UserIdentityProviderEnumGoogleApps          UserIdentityProviderEnum = "google-apps"
 	UserIdentityProviderEnumGoogleOauth2        UserIdentityProviderEnum = "google-oauth2"
+	UserIdentityProviderEnumIP                  UserIdentityProviderEnum = "ip"
 	UserIdentityProviderEnumInstagram           UserIdentityProviderEnum = "instagram"
-	UserIdentityProviderEnumIp                  UserIdentityProviderEnum = "ip"
 	UserIdentityProviderEnumLine                UserIdentityProviderEnum = "line"
 	UserIdentityProviderEnumLinkedin            UserIdentityProviderEnum = "linkedin"
 	UserIdentityProviderEnumOauth1              UserIdentityProviderEnum = "oauth1"
@@ -185,9 +185,9 @@ func (e UserIdentityProviderEnum) Valid() bool {
 		return true
 	case UserIdentityProviderEnumGoogleOauth2:
 		return true
-	case UserIdentityProviderEnumInstagram:
+	case UserIdentityProviderEnumIP:
 		return true
-	case UserIdentityProviderEnumIp:
+	case UserIdentityProviderEnumInstagram:
 		return true
 	case UserIdentityProviderEnumLine:
 		return true
@@ -256,30 +256,16 @@ func (e UserIdentityProviderEnum) Valid() bool {
 
 // CreatePublicKeyDeviceCredentialRequestContent defines model for CreatePublicKeyDeviceCredentialRequestContent.
 type CreatePublicKeyDeviceCredentialRequestContent struct {
-	ClientId             *string                           `json:"client_id,omitempty"`
-	DeviceId             string                            `json:"device_id"`
-	DeviceName           string                            `json:"device_name"`
-	Type                 DeviceCredentialPublicKeyTypeEnum `json:"type"`
-	Value                string                            `json:"value"`
-	AdditionalProperties map[string]interface{}            `json:"-"`
+	ClientID   string                            `json:"client_id,omitempty,omitzero"`
+	DeviceID   string                            `json:"device_id"`
+	DeviceName string                            `json:"device_name"`
+	Type       DeviceCredentialPublicKeyTypeEnum `json:"type"`
+	Value      string                            `json:"value"`
 }
 
 // CreatePublicKeyDeviceCredentialResponseContent defines model for CreatePublicKeyDeviceCredentialResponseContent.
 type CreatePublicKeyDeviceCredentialResponseContent struct {
-	Id                   string                 `json:"id"`
-	AdditionalProperties map[string]interface{} `json:"-"`
-}
-
-// DeleteUserIdentityResponseContent defines model for DeleteUserIdentityResponseContent.
-type DeleteUserIdentityResponseContent = []struct {
-	AccessToken       *string          `json:"access_token,omitempty"`
-	AccessTokenSecret *string          `json:"access_token_secret,omitempty"`
-	Connection        string           `json:"connection"`
-	IsSocial          *bool            `json:"isSocial,omitempty"`
-	ProfileData       *UserProfileData `json:"profileData,omitempty"`
-	Provider          string           `json:"provider"`
-	RefreshToken      *string          `json:"refresh_token,omitempty"`
-	UserId            UserId           `json:"user_id"`
+	ID string `json:"id"`
 }
 
 // DeviceCredentialPublicKeyTypeEnum defines model for DeviceCredentialPublicKeyTypeEnum.
@@ -287,30 +273,29 @@ type DeviceCredentialPublicKeyTypeEnum string
 
 // GetUserResponseContent defines model for GetUserResponseContent.
 type GetUserResponseContent struct {
-	AppMetadata             *UserAppMetadataSchema `json:"app_metadata,omitempty"`
-	Blocked                 *bool                  `json:"blocked,omitempty"`
-	CreatedAt               *time.Time             `json:"created_at,omitempty"`
-	Email                   *string                `json:"email,omitempty"`
-	EmailVerified           *bool                  `json:"email_verified,omitempty"`
-	FamilyName              *string                `json:"family_name,omitempty"`
-	GivenName               *string                `json:"given_name,omitempty"`
-	Identities              *[]UserIdentitySchema  `json:"identities,omitempty"`
-	LastIp                  *string                `json:"last_ip,omitempty"`
-	LastLogin               *time.Time             `json:"last_login,omitempty"`
-	LastPasswordReset       *time.Time             `json:"last_password_reset,omitempty"`
-	LoginsCount             *int                   `json:"logins_count,omitempty"`
-	Multifactor             *[]string              `json:"multifactor,omitempty"`
-	MultifactorLastModified *time.Time             `json:"multifactor_last_modified,omitempty"`
-	Name                    *string                `json:"name,omitempty"`
-	Nickname                *string                `json:"nickname,omitempty"`
-	PhoneNumber             *string                `json:"phone_number,omitempty"`
-	PhoneVerified           *bool                  `json:"phone_verified,omitempty"`
-	Picture                 *string                `json:"picture,omitempty"`
-	UpdatedAt               *time.Time             `json:"updated_at,omitempty"`
-	UserId                  *string                `json:"user_id,omitempty"`
-	UserMetadata            *UserMetadataSchema    `json:"user_metadata,omitempty"`
-	Username                *string                `json:"username,omitempty"`
-	AdditionalProperties    map[string]interface{} `json:"-"`
+	AppMetadata             UserAppMetadataSchema `json:"app_metadata,omitempty,omitzero"`
+	Blocked                 bool                  `json:"blocked,omitempty,omitzero"`
+	CreatedAt               time.Time             `json:"created_at,omitempty,omitzero"`
+	Email                   string                `json:"email,omitempty,omitzero"`
+	EmailVerified           bool                  `json:"email_verified,omitempty,omitzero"`
+	FamilyName              string                `json:"family_name,omitempty,omitzero"`
+	GivenName               string                `json:"given_name,omitempty,omitzero"`
+	Identities              []UserIdentity        `json:"identities,omitempty,omitzero"`
+	LastIP                  string                `json:"last_ip,omitempty,omitzero"`
+	LastLogin               time.Time             `json:"last_login,omitempty,omitzero"`
+	LastPasswordReset       time.Time             `json:"last_password_reset,omitempty,omitzero"`
+	LoginsCount             int                   `json:"logins_count,omitempty,omitzero"`
+	Multifactor             []string              `json:"multifactor,omitempty,omitzero"`
+	MultifactorLastModified time.Time             `json:"multifactor_last_modified,omitempty,omitzero"`
+	Name                    string                `json:"name,omitempty,omitzero"`
+	Nickname                string                `json:"nickname,omitempty,omitzero"`
+	PhoneNumber             string                `json:"phone_number,omitempty,omitzero"`
+	PhoneVerified           bool                  `json:"phone_verified,omitempty,omitzero"`
+	Picture                 string                `json:"picture,omitempty,omitzero"`
+	UpdatedAt               time.Time             `json:"updated_at,omitempty,omitzero"`
+	UserID                  string                `json:"user_id,omitempty,omitzero"`
+	UserMetadata            UserMetadataSchema    `json:"user_metadata,omitempty,omitzero"`
+	Username                string                `json:"username,omitempty,omitzero"`
 }
 
 // LinkUserIdentityRequestContent defines model for LinkUserIdentityRequestContent.
@@ -320,35 +305,7 @@ type LinkUserIdentityRequestContent struct {
 
 // UpdateUserRequestContent defines model for UpdateUserRequestContent.
 type UpdateUserRequestContent struct {
-	UserMetadata *UserMetadata `json:"user_metadata,omitempty"`
-}
-
-// UpdateUserResponseContent defines model for UpdateUserResponseContent.
-type UpdateUserResponseContent struct {
-	AppMetadata             *UserAppMetadataSchema `json:"app_metadata,omitempty"`
-	Blocked                 *bool                  `json:"blocked,omitempty"`
-	CreatedAt               *time.Time             `json:"created_at,omitempty"`
-	Email                   *string                `json:"email,omitempty"`
-	EmailVerified           *bool                  `json:"email_verified,omitempty"`
-	FamilyName              *string                `json:"family_name,omitempty"`
-	GivenName               *string                `json:"given_name,omitempty"`
-	Identities              *[]UserIdentitySchema  `json:"identities,omitempty"`
-	LastIp                  *string                `json:"last_ip,omitempty"`
-	LastLogin               *time.Time             `json:"last_login,omitempty"`
-	LastPasswordReset       *time.Time             `json:"last_password_reset,omitempty"`
-	LoginsCount             *int                   `json:"logins_count,omitempty"`
-	Multifactor             *[]string              `json:"multifactor,omitempty"`
-	MultifactorLastModified *time.Time             `json:"multifactor_last_modified,omitempty"`
-	Name                    *string                `json:"name,omitempty"`
-	Nickname                *string                `json:"nickname,omitempty"`
-	PhoneNumber             *string                `json:"phone_number,omitempty"`
-	PhoneVerified           *bool                  `json:"phone_verified,omitempty"`
-	Picture                 *string                `json:"picture,omitempty"`
-	UpdatedAt               *time.Time             `json:"updated_at,omitempty"`
-	UserId                  *string                `json:"user_id,omitempty"`
-	UserMetadata            *UserMetadataSchema    `json:"user_metadata,omitempty"`
-	Username                *string                `json:"username,omitempty"`
-	AdditionalProperties    map[string]interface{} `json:"-"`
+	UserMetadata UserMetadata `json:"user_metadata"`
 }
 
 // UserAppMetadataSchema defines model for UserAppMetadataSchema.
@@ -360,43 +317,20 @@ type UserEnrollmentAuthMethodEnum string
 // UserEnrollmentStatusEnum defines model for UserEnrollmentStatusEnum.
 type UserEnrollmentStatusEnum string
 
-// UserId defines model for UserId.
-type UserId struct {
-	union json.RawMessage
-}
-
-// UserId0 defines model for UserId.0.
-type UserId0 = string
-
-// UserId1 defines model for UserId.1.
-type UserId1 = int
-
 // UserIdentity defines model for UserIdentity.
 type UserIdentity struct {
-	AccessToken       *string          `json:"access_token,omitempty"`
-	AccessTokenSecret *string          `json:"access_token_secret,omitempty"`
-	Connection        string           `json:"connection"`
-	IsSocial          *bool            `json:"isSocial,omitempty"`
-	ProfileData       *UserProfileData `json:"profileData,omitempty"`
-	Provider          string           `json:"provider"`
-	RefreshToken      *string          `json:"refresh_token,omitempty"`
-	UserId            UserId           `json:"user_id"`
+	AccessToken       string          `json:"access_token,omitempty,omitzero"`
+	AccessTokenSecret string          `json:"access_token_secret,omitempty,omitzero"`
+	Connection        string          `json:"connection"`
+	IsSocial          bool            `json:"isSocial,omitempty,omitzero"`
+	ProfileData       UserProfileData `json:"profileData,omitempty,omitzero"`
+	Provider          string          `json:"provider"`
+	RefreshToken      string          `json:"refresh_token,omitempty,omitzero"`
+	UserID            UserID          `json:"user_id"`
 }
 
 // UserIdentityProviderEnum defines model for UserIdentityProviderEnum.
 type UserIdentityProviderEnum string
-
-// UserIdentitySchema defines model for UserIdentitySchema.
-type UserIdentitySchema struct {
-	AccessToken       *string                   `json:"access_token,omitempty"`
-	AccessTokenSecret *string                   `json:"access_token_secret,omitempty"`
-	Connection        *string                   `json:"connection,omitempty"`
-	IsSocial          *bool                     `json:"isSocial,omitempty"`
-	ProfileData       *UserProfileData          `json:"profileData,omitempty"`
-	Provider          *UserIdentityProviderEnum `json:"provider,omitempty"`
-	RefreshToken      *string                   `json:"refresh_token,omitempty"`
-	UserId            *UserId                   `json:"user_id,omitempty"`
-}
 
 // UserMetadata defines model for UserMetadata.
 type UserMetadata map[string]interface{}
@@ -406,33 +340,33 @@ type UserMetadataSchema map[string]interface{}
 
 // UserProfileData defines model for UserProfileData.
 type UserProfileData struct {
-	Email                *string                `json:"email,omitempty"`
-	EmailVerified        *bool                  `json:"email_verified,omitempty"`
-	FamilyName           *string                `json:"family_name,omitempty"`
-	GivenName            *string                `json:"given_name,omitempty"`
-	Name                 *string                `json:"name,omitempty"`
-	PhoneNumber          *string                `json:"phone_number,omitempty"`
-	PhoneVerified        *bool                  `json:"phone_verified,omitempty"`
-	Username             *string                `json:"username,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	Email         string `json:"email,omitempty,omitzero"`
+	EmailVerified bool   `json:"email_verified,omitempty,omitzero"`
+	FamilyName    string `json:"family_name,omitempty,omitzero"`
+	GivenName     string `json:"given_name,omitempty,omitzero"`
+	Name          string `json:"name,omitempty,omitzero"`
+	Nickname      string `json:"nickname,omitempty,omitzero"`
+	PhoneNumber   string `json:"phone_number,omitempty,omitzero"`
+	PhoneVerified bool   `json:"phone_verified,omitempty,omitzero"`
+	Picture       string `json:"picture,omitempty,omitzero"`
+	Username      string `json:"username,omitempty,omitzero"`
 }
 
 // UsersEnrollment defines model for UsersEnrollment.
 type UsersEnrollment struct {
-	AuthMethod           *UserEnrollmentAuthMethodEnum `json:"auth_method,omitempty"`
-	EnrolledAt           *time.Time                    `json:"enrolled_at,omitempty"`
-	Id                   *string                       `json:"id,omitempty"`
-	Identifier           *string                       `json:"identifier,omitempty"`
-	LastAuth             *time.Time                    `json:"last_auth,omitempty"`
-	Name                 *string                       `json:"name,omitempty"`
-	PhoneNumber          *string                       `json:"phone_number,omitempty"`
-	Status               *UserEnrollmentStatusEnum     `json:"status,omitempty"`
-	Type                 *string                       `json:"type,omitempty"`
-	AdditionalProperties map[string]interface{}        `json:"-"`
+	AuthMethod  UserEnrollmentAuthMethodEnum `json:"auth_method,omitempty,omitzero"`
+	EnrolledAt  time.Time                    `json:"enrolled_at,omitempty,omitzero"`
+	ID          string                       `json:"id,omitempty,omitzero"`
+	Identifier  string                       `json:"identifier,omitempty,omitzero"`
+	LastAuth    time.Time                    `json:"last_auth,omitempty,omitzero"`
+	Name        string                       `json:"name,omitempty,omitzero"`
+	PhoneNumber string                       `json:"phone_number,omitempty,omitzero"`
+	Status      UserEnrollmentStatusEnum     `json:"status,omitempty,omitzero"`
+	Type        string                       `json:"type,omitempty,omitzero"`
 }
 
-// GetUsersByIdParams defines parameters for GetUsersById.
-type GetUsersByIdParams struct {
+// GetUsersByIDParams defines parameters for GetUsersByID.
+type GetUsersByIDParams struct {
 	Fields        *string `form:"fields,omitempty" json:"fields,omitempty"`
 	IncludeFields *bool   `form:"include_fields,omitempty" json:"include_fields,omitempty"`
 }
@@ -440,1416 +374,11 @@ type GetUsersByIdParams struct {
 // PostDeviceCredentialsJSONRequestBody defines body for PostDeviceCredentials for application/json ContentType.
 type PostDeviceCredentialsJSONRequestBody = CreatePublicKeyDeviceCredentialRequestContent
 
-// PatchUsersByIdJSONRequestBody defines body for PatchUsersById for application/json ContentType.
-type PatchUsersByIdJSONRequestBody = UpdateUserRequestContent
+// PatchUsersByIDJSONRequestBody defines body for PatchUsersByID for application/json ContentType.
+type PatchUsersByIDJSONRequestBody = UpdateUserRequestContent
 
 // PostIdentitiesJSONRequestBody defines body for PostIdentities for application/json ContentType.
 type PostIdentitiesJSONRequestBody = LinkUserIdentityRequestContent
-
-// Getter for additional properties for CreatePublicKeyDeviceCredentialRequestContent. Returns the specified
-// element and whether it was found
-func (a CreatePublicKeyDeviceCredentialRequestContent) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for CreatePublicKeyDeviceCredentialRequestContent
-func (a *CreatePublicKeyDeviceCredentialRequestContent) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for CreatePublicKeyDeviceCredentialRequestContent to handle AdditionalProperties
-func (a *CreatePublicKeyDeviceCredentialRequestContent) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["client_id"]; found {
-		err = json.Unmarshal(raw, &a.ClientId)
-		if err != nil {
-			return fmt.Errorf("error reading 'client_id': %w", err)
-		}
-		delete(object, "client_id")
-	}
-
-	if raw, found := object["device_id"]; found {
-		err = json.Unmarshal(raw, &a.DeviceId)
-		if err != nil {
-			return fmt.Errorf("error reading 'device_id': %w", err)
-		}
-		delete(object, "device_id")
-	}
-
-	if raw, found := object["device_name"]; found {
-		err = json.Unmarshal(raw, &a.DeviceName)
-		if err != nil {
-			return fmt.Errorf("error reading 'device_name': %w", err)
-		}
-		delete(object, "device_name")
-	}
-
-	if raw, found := object["type"]; found {
-		err = json.Unmarshal(raw, &a.Type)
-		if err != nil {
-			return fmt.Errorf("error reading 'type': %w", err)
-		}
-		delete(object, "type")
-	}
-
-	if raw, found := object["value"]; found {
-		err = json.Unmarshal(raw, &a.Value)
-		if err != nil {
-			return fmt.Errorf("error reading 'value': %w", err)
-		}
-		delete(object, "value")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for CreatePublicKeyDeviceCredentialRequestContent to handle AdditionalProperties
-func (a CreatePublicKeyDeviceCredentialRequestContent) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.ClientId != nil {
-		object["client_id"], err = json.Marshal(a.ClientId)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'client_id': %w", err)
-		}
-	}
-
-	object["device_id"], err = json.Marshal(a.DeviceId)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'device_id': %w", err)
-	}
-
-	object["device_name"], err = json.Marshal(a.DeviceName)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'device_name': %w", err)
-	}
-
-	object["type"], err = json.Marshal(a.Type)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'type': %w", err)
-	}
-
-	object["value"], err = json.Marshal(a.Value)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'value': %w", err)
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// Getter for additional properties for CreatePublicKeyDeviceCredentialResponseContent. Returns the specified
-// element and whether it was found
-func (a CreatePublicKeyDeviceCredentialResponseContent) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for CreatePublicKeyDeviceCredentialResponseContent
-func (a *CreatePublicKeyDeviceCredentialResponseContent) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for CreatePublicKeyDeviceCredentialResponseContent to handle AdditionalProperties
-func (a *CreatePublicKeyDeviceCredentialResponseContent) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["id"]; found {
-		err = json.Unmarshal(raw, &a.Id)
-		if err != nil {
-			return fmt.Errorf("error reading 'id': %w", err)
-		}
-		delete(object, "id")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for CreatePublicKeyDeviceCredentialResponseContent to handle AdditionalProperties
-func (a CreatePublicKeyDeviceCredentialResponseContent) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	object["id"], err = json.Marshal(a.Id)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'id': %w", err)
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// Getter for additional properties for GetUserResponseContent. Returns the specified
-// element and whether it was found
-func (a GetUserResponseContent) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for GetUserResponseContent
-func (a *GetUserResponseContent) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for GetUserResponseContent to handle AdditionalProperties
-func (a *GetUserResponseContent) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["app_metadata"]; found {
-		err = json.Unmarshal(raw, &a.AppMetadata)
-		if err != nil {
-			return fmt.Errorf("error reading 'app_metadata': %w", err)
-		}
-		delete(object, "app_metadata")
-	}
-
-	if raw, found := object["blocked"]; found {
-		err = json.Unmarshal(raw, &a.Blocked)
-		if err != nil {
-			return fmt.Errorf("error reading 'blocked': %w", err)
-		}
-		delete(object, "blocked")
-	}
-
-	if raw, found := object["created_at"]; found {
-		err = json.Unmarshal(raw, &a.CreatedAt)
-		if err != nil {
-			return fmt.Errorf("error reading 'created_at': %w", err)
-		}
-		delete(object, "created_at")
-	}
-
-	if raw, found := object["email"]; found {
-		err = json.Unmarshal(raw, &a.Email)
-		if err != nil {
-			return fmt.Errorf("error reading 'email': %w", err)
-		}
-		delete(object, "email")
-	}
-
-	if raw, found := object["email_verified"]; found {
-		err = json.Unmarshal(raw, &a.EmailVerified)
-		if err != nil {
-			return fmt.Errorf("error reading 'email_verified': %w", err)
-		}
-		delete(object, "email_verified")
-	}
-
-	if raw, found := object["family_name"]; found {
-		err = json.Unmarshal(raw, &a.FamilyName)
-		if err != nil {
-			return fmt.Errorf("error reading 'family_name': %w", err)
-		}
-		delete(object, "family_name")
-	}
-
-	if raw, found := object["given_name"]; found {
-		err = json.Unmarshal(raw, &a.GivenName)
-		if err != nil {
-			return fmt.Errorf("error reading 'given_name': %w", err)
-		}
-		delete(object, "given_name")
-	}
-
-	if raw, found := object["identities"]; found {
-		err = json.Unmarshal(raw, &a.Identities)
-		if err != nil {
-			return fmt.Errorf("error reading 'identities': %w", err)
-		}
-		delete(object, "identities")
-	}
-
-	if raw, found := object["last_ip"]; found {
-		err = json.Unmarshal(raw, &a.LastIp)
-		if err != nil {
-			return fmt.Errorf("error reading 'last_ip': %w", err)
-		}
-		delete(object, "last_ip")
-	}
-
-	if raw, found := object["last_login"]; found {
-		err = json.Unmarshal(raw, &a.LastLogin)
-		if err != nil {
-			return fmt.Errorf("error reading 'last_login': %w", err)
-		}
-		delete(object, "last_login")
-	}
-
-	if raw, found := object["last_password_reset"]; found {
-		err = json.Unmarshal(raw, &a.LastPasswordReset)
-		if err != nil {
-			return fmt.Errorf("error reading 'last_password_reset': %w", err)
-		}
-		delete(object, "last_password_reset")
-	}
-
-	if raw, found := object["logins_count"]; found {
-		err = json.Unmarshal(raw, &a.LoginsCount)
-		if err != nil {
-			return fmt.Errorf("error reading 'logins_count': %w", err)
-		}
-		delete(object, "logins_count")
-	}
-
-	if raw, found := object["multifactor"]; found {
-		err = json.Unmarshal(raw, &a.Multifactor)
-		if err != nil {
-			return fmt.Errorf("error reading 'multifactor': %w", err)
-		}
-		delete(object, "multifactor")
-	}
-
-	if raw, found := object["multifactor_last_modified"]; found {
-		err = json.Unmarshal(raw, &a.MultifactorLastModified)
-		if err != nil {
-			return fmt.Errorf("error reading 'multifactor_last_modified': %w", err)
-		}
-		delete(object, "multifactor_last_modified")
-	}
-
-	if raw, found := object["name"]; found {
-		err = json.Unmarshal(raw, &a.Name)
-		if err != nil {
-			return fmt.Errorf("error reading 'name': %w", err)
-		}
-		delete(object, "name")
-	}
-
-	if raw, found := object["nickname"]; found {
-		err = json.Unmarshal(raw, &a.Nickname)
-		if err != nil {
-			return fmt.Errorf("error reading 'nickname': %w", err)
-		}
-		delete(object, "nickname")
-	}
-
-	if raw, found := object["phone_number"]; found {
-		err = json.Unmarshal(raw, &a.PhoneNumber)
-		if err != nil {
-			return fmt.Errorf("error reading 'phone_number': %w", err)
-		}
-		delete(object, "phone_number")
-	}
-
-	if raw, found := object["phone_verified"]; found {
-		err = json.Unmarshal(raw, &a.PhoneVerified)
-		if err != nil {
-			return fmt.Errorf("error reading 'phone_verified': %w", err)
-		}
-		delete(object, "phone_verified")
-	}
-
-	if raw, found := object["picture"]; found {
-		err = json.Unmarshal(raw, &a.Picture)
-		if err != nil {
-			return fmt.Errorf("error reading 'picture': %w", err)
-		}
-		delete(object, "picture")
-	}
-
-	if raw, found := object["updated_at"]; found {
-		err = json.Unmarshal(raw, &a.UpdatedAt)
-		if err != nil {
-			return fmt.Errorf("error reading 'updated_at': %w", err)
-		}
-		delete(object, "updated_at")
-	}
-
-	if raw, found := object["user_id"]; found {
-		err = json.Unmarshal(raw, &a.UserId)
-		if err != nil {
-			return fmt.Errorf("error reading 'user_id': %w", err)
-		}
-		delete(object, "user_id")
-	}
-
-	if raw, found := object["user_metadata"]; found {
-		err = json.Unmarshal(raw, &a.UserMetadata)
-		if err != nil {
-			return fmt.Errorf("error reading 'user_metadata': %w", err)
-		}
-		delete(object, "user_metadata")
-	}
-
-	if raw, found := object["username"]; found {
-		err = json.Unmarshal(raw, &a.Username)
-		if err != nil {
-			return fmt.Errorf("error reading 'username': %w", err)
-		}
-		delete(object, "username")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for GetUserResponseContent to handle AdditionalProperties
-func (a GetUserResponseContent) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.AppMetadata != nil {
-		object["app_metadata"], err = json.Marshal(a.AppMetadata)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'app_metadata': %w", err)
-		}
-	}
-
-	if a.Blocked != nil {
-		object["blocked"], err = json.Marshal(a.Blocked)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'blocked': %w", err)
-		}
-	}
-
-	if a.CreatedAt != nil {
-		object["created_at"], err = json.Marshal(a.CreatedAt)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'created_at': %w", err)
-		}
-	}
-
-	if a.Email != nil {
-		object["email"], err = json.Marshal(a.Email)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'email': %w", err)
-		}
-	}
-
-	if a.EmailVerified != nil {
-		object["email_verified"], err = json.Marshal(a.EmailVerified)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'email_verified': %w", err)
-		}
-	}
-
-	if a.FamilyName != nil {
-		object["family_name"], err = json.Marshal(a.FamilyName)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'family_name': %w", err)
-		}
-	}
-
-	if a.GivenName != nil {
-		object["given_name"], err = json.Marshal(a.GivenName)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'given_name': %w", err)
-		}
-	}
-
-	if a.Identities != nil {
-		object["identities"], err = json.Marshal(a.Identities)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'identities': %w", err)
-		}
-	}
-
-	if a.LastIp != nil {
-		object["last_ip"], err = json.Marshal(a.LastIp)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'last_ip': %w", err)
-		}
-	}
-
-	if a.LastLogin != nil {
-		object["last_login"], err = json.Marshal(a.LastLogin)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'last_login': %w", err)
-		}
-	}
-
-	if a.LastPasswordReset != nil {
-		object["last_password_reset"], err = json.Marshal(a.LastPasswordReset)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'last_password_reset': %w", err)
-		}
-	}
-
-	if a.LoginsCount != nil {
-		object["logins_count"], err = json.Marshal(a.LoginsCount)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'logins_count': %w", err)
-		}
-	}
-
-	if a.Multifactor != nil {
-		object["multifactor"], err = json.Marshal(a.Multifactor)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'multifactor': %w", err)
-		}
-	}
-
-	if a.MultifactorLastModified != nil {
-		object["multifactor_last_modified"], err = json.Marshal(a.MultifactorLastModified)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'multifactor_last_modified': %w", err)
-		}
-	}
-
-	if a.Name != nil {
-		object["name"], err = json.Marshal(a.Name)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'name': %w", err)
-		}
-	}
-
-	if a.Nickname != nil {
-		object["nickname"], err = json.Marshal(a.Nickname)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'nickname': %w", err)
-		}
-	}
-
-	if a.PhoneNumber != nil {
-		object["phone_number"], err = json.Marshal(a.PhoneNumber)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'phone_number': %w", err)
-		}
-	}
-
-	if a.PhoneVerified != nil {
-		object["phone_verified"], err = json.Marshal(a.PhoneVerified)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'phone_verified': %w", err)
-		}
-	}
-
-	if a.Picture != nil {
-		object["picture"], err = json.Marshal(a.Picture)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'picture': %w", err)
-		}
-	}
-
-	if a.UpdatedAt != nil {
-		object["updated_at"], err = json.Marshal(a.UpdatedAt)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'updated_at': %w", err)
-		}
-	}
-
-	if a.UserId != nil {
-		object["user_id"], err = json.Marshal(a.UserId)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'user_id': %w", err)
-		}
-	}
-
-	if a.UserMetadata != nil {
-		object["user_metadata"], err = json.Marshal(a.UserMetadata)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'user_metadata': %w", err)
-		}
-	}
-
-	if a.Username != nil {
-		object["username"], err = json.Marshal(a.Username)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'username': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// Getter for additional properties for UpdateUserResponseContent. Returns the specified
-// element and whether it was found
-func (a UpdateUserResponseContent) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for UpdateUserResponseContent
-func (a *UpdateUserResponseContent) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for UpdateUserResponseContent to handle AdditionalProperties
-func (a *UpdateUserResponseContent) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["app_metadata"]; found {
-		err = json.Unmarshal(raw, &a.AppMetadata)
-		if err != nil {
-			return fmt.Errorf("error reading 'app_metadata': %w", err)
-		}
-		delete(object, "app_metadata")
-	}
-
-	if raw, found := object["blocked"]; found {
-		err = json.Unmarshal(raw, &a.Blocked)
-		if err != nil {
-			return fmt.Errorf("error reading 'blocked': %w", err)
-		}
-		delete(object, "blocked")
-	}
-
-	if raw, found := object["created_at"]; found {
-		err = json.Unmarshal(raw, &a.CreatedAt)
-		if err != nil {
-			return fmt.Errorf("error reading 'created_at': %w", err)
-		}
-		delete(object, "created_at")
-	}
-
-	if raw, found := object["email"]; found {
-		err = json.Unmarshal(raw, &a.Email)
-		if err != nil {
-			return fmt.Errorf("error reading 'email': %w", err)
-		}
-		delete(object, "email")
-	}
-
-	if raw, found := object["email_verified"]; found {
-		err = json.Unmarshal(raw, &a.EmailVerified)
-		if err != nil {
-			return fmt.Errorf("error reading 'email_verified': %w", err)
-		}
-		delete(object, "email_verified")
-	}
-
-	if raw, found := object["family_name"]; found {
-		err = json.Unmarshal(raw, &a.FamilyName)
-		if err != nil {
-			return fmt.Errorf("error reading 'family_name': %w", err)
-		}
-		delete(object, "family_name")
-	}
-
-	if raw, found := object["given_name"]; found {
-		err = json.Unmarshal(raw, &a.GivenName)
-		if err != nil {
-			return fmt.Errorf("error reading 'given_name': %w", err)
-		}
-		delete(object, "given_name")
-	}
-
-	if raw, found := object["identities"]; found {
-		err = json.Unmarshal(raw, &a.Identities)
-		if err != nil {
-			return fmt.Errorf("error reading 'identities': %w", err)
-		}
-		delete(object, "identities")
-	}
-
-	if raw, found := object["last_ip"]; found {
-		err = json.Unmarshal(raw, &a.LastIp)
-		if err != nil {
-			return fmt.Errorf("error reading 'last_ip': %w", err)
-		}
-		delete(object, "last_ip")
-	}
-
-	if raw, found := object["last_login"]; found {
-		err = json.Unmarshal(raw, &a.LastLogin)
-		if err != nil {
-			return fmt.Errorf("error reading 'last_login': %w", err)
-		}
-		delete(object, "last_login")
-	}
-
-	if raw, found := object["last_password_reset"]; found {
-		err = json.Unmarshal(raw, &a.LastPasswordReset)
-		if err != nil {
-			return fmt.Errorf("error reading 'last_password_reset': %w", err)
-		}
-		delete(object, "last_password_reset")
-	}
-
-	if raw, found := object["logins_count"]; found {
-		err = json.Unmarshal(raw, &a.LoginsCount)
-		if err != nil {
-			return fmt.Errorf("error reading 'logins_count': %w", err)
-		}
-		delete(object, "logins_count")
-	}
-
-	if raw, found := object["multifactor"]; found {
-		err = json.Unmarshal(raw, &a.Multifactor)
-		if err != nil {
-			return fmt.Errorf("error reading 'multifactor': %w", err)
-		}
-		delete(object, "multifactor")
-	}
-
-	if raw, found := object["multifactor_last_modified"]; found {
-		err = json.Unmarshal(raw, &a.MultifactorLastModified)
-		if err != nil {
-			return fmt.Errorf("error reading 'multifactor_last_modified': %w", err)
-		}
-		delete(object, "multifactor_last_modified")
-	}
-
-	if raw, found := object["name"]; found {
-		err = json.Unmarshal(raw, &a.Name)
-		if err != nil {
-			return fmt.Errorf("error reading 'name': %w", err)
-		}
-		delete(object, "name")
-	}
-
-	if raw, found := object["nickname"]; found {
-		err = json.Unmarshal(raw, &a.Nickname)
-		if err != nil {
-			return fmt.Errorf("error reading 'nickname': %w", err)
-		}
-		delete(object, "nickname")
-	}
-
-	if raw, found := object["phone_number"]; found {
-		err = json.Unmarshal(raw, &a.PhoneNumber)
-		if err != nil {
-			return fmt.Errorf("error reading 'phone_number': %w", err)
-		}
-		delete(object, "phone_number")
-	}
-
-	if raw, found := object["phone_verified"]; found {
-		err = json.Unmarshal(raw, &a.PhoneVerified)
-		if err != nil {
-			return fmt.Errorf("error reading 'phone_verified': %w", err)
-		}
-		delete(object, "phone_verified")
-	}
-
-	if raw, found := object["picture"]; found {
-		err = json.Unmarshal(raw, &a.Picture)
-		if err != nil {
-			return fmt.Errorf("error reading 'picture': %w", err)
-		}
-		delete(object, "picture")
-	}
-
-	if raw, found := object["updated_at"]; found {
-		err = json.Unmarshal(raw, &a.UpdatedAt)
-		if err != nil {
-			return fmt.Errorf("error reading 'updated_at': %w", err)
-		}
-		delete(object, "updated_at")
-	}
-
-	if raw, found := object["user_id"]; found {
-		err = json.Unmarshal(raw, &a.UserId)
-		if err != nil {
-			return fmt.Errorf("error reading 'user_id': %w", err)
-		}
-		delete(object, "user_id")
-	}
-
-	if raw, found := object["user_metadata"]; found {
-		err = json.Unmarshal(raw, &a.UserMetadata)
-		if err != nil {
-			return fmt.Errorf("error reading 'user_metadata': %w", err)
-		}
-		delete(object, "user_metadata")
-	}
-
-	if raw, found := object["username"]; found {
-		err = json.Unmarshal(raw, &a.Username)
-		if err != nil {
-			return fmt.Errorf("error reading 'username': %w", err)
-		}
-		delete(object, "username")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for UpdateUserResponseContent to handle AdditionalProperties
-func (a UpdateUserResponseContent) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.AppMetadata != nil {
-		object["app_metadata"], err = json.Marshal(a.AppMetadata)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'app_metadata': %w", err)
-		}
-	}
-
-	if a.Blocked != nil {
-		object["blocked"], err = json.Marshal(a.Blocked)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'blocked': %w", err)
-		}
-	}
-
-	if a.CreatedAt != nil {
-		object["created_at"], err = json.Marshal(a.CreatedAt)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'created_at': %w", err)
-		}
-	}
-
-	if a.Email != nil {
-		object["email"], err = json.Marshal(a.Email)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'email': %w", err)
-		}
-	}
-
-	if a.EmailVerified != nil {
-		object["email_verified"], err = json.Marshal(a.EmailVerified)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'email_verified': %w", err)
-		}
-	}
-
-	if a.FamilyName != nil {
-		object["family_name"], err = json.Marshal(a.FamilyName)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'family_name': %w", err)
-		}
-	}
-
-	if a.GivenName != nil {
-		object["given_name"], err = json.Marshal(a.GivenName)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'given_name': %w", err)
-		}
-	}
-
-	if a.Identities != nil {
-		object["identities"], err = json.Marshal(a.Identities)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'identities': %w", err)
-		}
-	}
-
-	if a.LastIp != nil {
-		object["last_ip"], err = json.Marshal(a.LastIp)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'last_ip': %w", err)
-		}
-	}
-
-	if a.LastLogin != nil {
-		object["last_login"], err = json.Marshal(a.LastLogin)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'last_login': %w", err)
-		}
-	}
-
-	if a.LastPasswordReset != nil {
-		object["last_password_reset"], err = json.Marshal(a.LastPasswordReset)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'last_password_reset': %w", err)
-		}
-	}
-
-	if a.LoginsCount != nil {
-		object["logins_count"], err = json.Marshal(a.LoginsCount)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'logins_count': %w", err)
-		}
-	}
-
-	if a.Multifactor != nil {
-		object["multifactor"], err = json.Marshal(a.Multifactor)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'multifactor': %w", err)
-		}
-	}
-
-	if a.MultifactorLastModified != nil {
-		object["multifactor_last_modified"], err = json.Marshal(a.MultifactorLastModified)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'multifactor_last_modified': %w", err)
-		}
-	}
-
-	if a.Name != nil {
-		object["name"], err = json.Marshal(a.Name)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'name': %w", err)
-		}
-	}
-
-	if a.Nickname != nil {
-		object["nickname"], err = json.Marshal(a.Nickname)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'nickname': %w", err)
-		}
-	}
-
-	if a.PhoneNumber != nil {
-		object["phone_number"], err = json.Marshal(a.PhoneNumber)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'phone_number': %w", err)
-		}
-	}
-
-	if a.PhoneVerified != nil {
-		object["phone_verified"], err = json.Marshal(a.PhoneVerified)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'phone_verified': %w", err)
-		}
-	}
-
-	if a.Picture != nil {
-		object["picture"], err = json.Marshal(a.Picture)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'picture': %w", err)
-		}
-	}
-
-	if a.UpdatedAt != nil {
-		object["updated_at"], err = json.Marshal(a.UpdatedAt)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'updated_at': %w", err)
-		}
-	}
-
-	if a.UserId != nil {
-		object["user_id"], err = json.Marshal(a.UserId)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'user_id': %w", err)
-		}
-	}
-
-	if a.UserMetadata != nil {
-		object["user_metadata"], err = json.Marshal(a.UserMetadata)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'user_metadata': %w", err)
-		}
-	}
-
-	if a.Username != nil {
-		object["username"], err = json.Marshal(a.Username)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'username': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// Getter for additional properties for UserProfileData. Returns the specified
-// element and whether it was found
-func (a UserProfileData) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for UserProfileData
-func (a *UserProfileData) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for UserProfileData to handle AdditionalProperties
-func (a *UserProfileData) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["email"]; found {
-		err = json.Unmarshal(raw, &a.Email)
-		if err != nil {
-			return fmt.Errorf("error reading 'email': %w", err)
-		}
-		delete(object, "email")
-	}
-
-	if raw, found := object["email_verified"]; found {
-		err = json.Unmarshal(raw, &a.EmailVerified)
-		if err != nil {
-			return fmt.Errorf("error reading 'email_verified': %w", err)
-		}
-		delete(object, "email_verified")
-	}
-
-	if raw, found := object["family_name"]; found {
-		err = json.Unmarshal(raw, &a.FamilyName)
-		if err != nil {
-			return fmt.Errorf("error reading 'family_name': %w", err)
-		}
-		delete(object, "family_name")
-	}
-
-	if raw, found := object["given_name"]; found {
-		err = json.Unmarshal(raw, &a.GivenName)
-		if err != nil {
-			return fmt.Errorf("error reading 'given_name': %w", err)
-		}
-		delete(object, "given_name")
-	}
-
-	if raw, found := object["name"]; found {
-		err = json.Unmarshal(raw, &a.Name)
-		if err != nil {
-			return fmt.Errorf("error reading 'name': %w", err)
-		}
-		delete(object, "name")
-	}
-
-	if raw, found := object["phone_number"]; found {
-		err = json.Unmarshal(raw, &a.PhoneNumber)
-		if err != nil {
-			return fmt.Errorf("error reading 'phone_number': %w", err)
-		}
-		delete(object, "phone_number")
-	}
-
-	if raw, found := object["phone_verified"]; found {
-		err = json.Unmarshal(raw, &a.PhoneVerified)
-		if err != nil {
-			return fmt.Errorf("error reading 'phone_verified': %w", err)
-		}
-		delete(object, "phone_verified")
-	}
-
-	if raw, found := object["username"]; found {
-		err = json.Unmarshal(raw, &a.Username)
-		if err != nil {
-			return fmt.Errorf("error reading 'username': %w", err)
-		}
-		delete(object, "username")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for UserProfileData to handle AdditionalProperties
-func (a UserProfileData) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.Email != nil {
-		object["email"], err = json.Marshal(a.Email)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'email': %w", err)
-		}
-	}
-
-	if a.EmailVerified != nil {
-		object["email_verified"], err = json.Marshal(a.EmailVerified)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'email_verified': %w", err)
-		}
-	}
-
-	if a.FamilyName != nil {
-		object["family_name"], err = json.Marshal(a.FamilyName)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'family_name': %w", err)
-		}
-	}
-
-	if a.GivenName != nil {
-		object["given_name"], err = json.Marshal(a.GivenName)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'given_name': %w", err)
-		}
-	}
-
-	if a.Name != nil {
-		object["name"], err = json.Marshal(a.Name)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'name': %w", err)
-		}
-	}
-
-	if a.PhoneNumber != nil {
-		object["phone_number"], err = json.Marshal(a.PhoneNumber)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'phone_number': %w", err)
-		}
-	}
-
-	if a.PhoneVerified != nil {
-		object["phone_verified"], err = json.Marshal(a.PhoneVerified)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'phone_verified': %w", err)
-		}
-	}
-
-	if a.Username != nil {
-		object["username"], err = json.Marshal(a.Username)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'username': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// Getter for additional properties for UsersEnrollment. Returns the specified
-// element and whether it was found
-func (a UsersEnrollment) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for UsersEnrollment
-func (a *UsersEnrollment) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for UsersEnrollment to handle AdditionalProperties
-func (a *UsersEnrollment) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["auth_method"]; found {
-		err = json.Unmarshal(raw, &a.AuthMethod)
-		if err != nil {
-			return fmt.Errorf("error reading 'auth_method': %w", err)
-		}
-		delete(object, "auth_method")
-	}
-
-	if raw, found := object["enrolled_at"]; found {
-		err = json.Unmarshal(raw, &a.EnrolledAt)
-		if err != nil {
-			return fmt.Errorf("error reading 'enrolled_at': %w", err)
-		}
-		delete(object, "enrolled_at")
-	}
-
-	if raw, found := object["id"]; found {
-		err = json.Unmarshal(raw, &a.Id)
-		if err != nil {
-			return fmt.Errorf("error reading 'id': %w", err)
-		}
-		delete(object, "id")
-	}
-
-	if raw, found := object["identifier"]; found {
-		err = json.Unmarshal(raw, &a.Identifier)
-		if err != nil {
-			return fmt.Errorf("error reading 'identifier': %w", err)
-		}
-		delete(object, "identifier")
-	}
-
-	if raw, found := object["last_auth"]; found {
-		err = json.Unmarshal(raw, &a.LastAuth)
-		if err != nil {
-			return fmt.Errorf("error reading 'last_auth': %w", err)
-		}
-		delete(object, "last_auth")
-	}
-
-	if raw, found := object["name"]; found {
-		err = json.Unmarshal(raw, &a.Name)
-		if err != nil {
-			return fmt.Errorf("error reading 'name': %w", err)
-		}
-		delete(object, "name")
-	}
-
-	if raw, found := object["phone_number"]; found {
-		err = json.Unmarshal(raw, &a.PhoneNumber)
-		if err != nil {
-			return fmt.Errorf("error reading 'phone_number': %w", err)
-		}
-		delete(object, "phone_number")
-	}
-
-	if raw, found := object["status"]; found {
-		err = json.Unmarshal(raw, &a.Status)
-		if err != nil {
-			return fmt.Errorf("error reading 'status': %w", err)
-		}
-		delete(object, "status")
-	}
-
-	if raw, found := object["type"]; found {
-		err = json.Unmarshal(raw, &a.Type)
-		if err != nil {
-			return fmt.Errorf("error reading 'type': %w", err)
-		}
-		delete(object, "type")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for UsersEnrollment to handle AdditionalProperties
-func (a UsersEnrollment) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.AuthMethod != nil {
-		object["auth_method"], err = json.Marshal(a.AuthMethod)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'auth_method': %w", err)
-		}
-	}
-
-	if a.EnrolledAt != nil {
-		object["enrolled_at"], err = json.Marshal(a.EnrolledAt)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'enrolled_at': %w", err)
-		}
-	}
-
-	if a.Id != nil {
-		object["id"], err = json.Marshal(a.Id)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'id': %w", err)
-		}
-	}
-
-	if a.Identifier != nil {
-		object["identifier"], err = json.Marshal(a.Identifier)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'identifier': %w", err)
-		}
-	}
-
-	if a.LastAuth != nil {
-		object["last_auth"], err = json.Marshal(a.LastAuth)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'last_auth': %w", err)
-		}
-	}
-
-	if a.Name != nil {
-		object["name"], err = json.Marshal(a.Name)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'name': %w", err)
-		}
-	}
-
-	if a.PhoneNumber != nil {
-		object["phone_number"], err = json.Marshal(a.PhoneNumber)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'phone_number': %w", err)
-		}
-	}
-
-	if a.Status != nil {
-		object["status"], err = json.Marshal(a.Status)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'status': %w", err)
-		}
-	}
-
-	if a.Type != nil {
-		object["type"], err = json.Marshal(a.Type)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'type': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// AsUserId0 returns the union data inside the UserId as a UserId0
-func (t UserId) AsUserId0() (UserId0, error) {
-	var body UserId0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromUserId0 overwrites any union data inside the UserId as the provided UserId0
-func (t *UserId) FromUserId0(v UserId0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeUserId0 performs a merge with any union data inside the UserId, using the provided UserId0
-func (t *UserId) MergeUserId0(v UserId0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsUserId1 returns the union data inside the UserId as a UserId1
-func (t UserId) AsUserId1() (UserId1, error) {
-	var body UserId1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromUserId1 overwrites any union data inside the UserId as the provided UserId1
-func (t *UserId) FromUserId1(v UserId1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeUserId1 performs a merge with any union data inside the UserId, using the provided UserId1
-func (t *UserId) MergeUserId1(v UserId1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t UserId) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *UserId) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1943,37 +472,37 @@ type ClientInterface interface {
 	// Corresponds with POST /device-credentials (the `PostDeviceCredentials` operationId).
 	PostDeviceCredentials(ctx context.Context, body PostDeviceCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteDeviceCredentialsById Delete one of the current user's device credentials
+	// DeleteDeviceCredentialsByID Delete one of the current user's device credentials
 	//
 	// Deletes a device credential of the token's user.
 	//
-	// Corresponds with DELETE /device-credentials/{id} (the `DeleteDeviceCredentialsById` operationId).
-	DeleteDeviceCredentialsById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /device-credentials/{id} (the `DeleteDeviceCredentialsByID` operationId).
+	DeleteDeviceCredentialsByID(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetUsersById Read the current user
+	// GetUsersByID Read the current user
 	//
 	// Returns the profile of the user the token was issued for.
 	//
-	// Corresponds with GET /users/{id} (the `GetUsersById` operationId).
-	GetUsersById(ctx context.Context, id string, params *GetUsersByIdParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /users/{id} (the `GetUsersByID` operationId).
+	GetUsersByID(ctx context.Context, id string, params *GetUsersByIDParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchUsersByIdWithBody Update the current user's metadata
+	// PatchUsersByIDWithBody Update the current user's metadata
 	//
 	// Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PATCH /users/{id} (the `PatchUsersById` operationId).
-	PatchUsersByIdWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /users/{id} (the `PatchUsersByID` operationId).
+	PatchUsersByIDWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchUsersById Update the current user's metadata
+	// PatchUsersByID Update the current user's metadata
 	//
 	// Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PATCH /users/{id} (the `PatchUsersById` operationId).
-	PatchUsersById(ctx context.Context, id string, body PatchUsersByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /users/{id} (the `PatchUsersByID` operationId).
+	PatchUsersByID(ctx context.Context, id string, body PatchUsersByIDJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetEnrollments List the current user's MFA enrollments
 	//
@@ -2000,12 +529,12 @@ type ClientInterface interface {
 	// Corresponds with POST /users/{id}/identities (the `PostIdentities` operationId).
 	PostIdentities(ctx context.Context, id string, body PostIdentitiesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteUserIdentityByUserId Unlink an identity from the current user
+	// DeleteUserIdentityByUserID Unlink an identity from the current user
 	//
 	// Removes a secondary identity, named by its provider and its id without the provider prefix, from the token's user. Returns the identities that remain.
 	//
-	// Corresponds with DELETE /users/{id}/identities/{provider}/{user_id} (the `DeleteUserIdentityByUserId` operationId).
-	DeleteUserIdentityByUserId(ctx context.Context, id string, provider UserIdentityProviderEnum, userId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /users/{id}/identities/{provider}/{user_id} (the `DeleteUserIdentityByUserID` operationId).
+	DeleteUserIdentityByUserID(ctx context.Context, id string, provider UserIdentityProviderEnum, userID string, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // PostDeviceCredentialsWithBody Create a public-key device credential for the current user
@@ -2046,13 +575,13 @@ func (c *Client) PostDeviceCredentials(ctx context.Context, body PostDeviceCrede
 	return c.Client.Do(req)
 }
 
-// DeleteDeviceCredentialsById Delete one of the current user's device credentials
+// DeleteDeviceCredentialsByID Delete one of the current user's device credentials
 //
 // Deletes a device credential of the token's user.
 //
-// Corresponds with DELETE /device-credentials/{id} (the `DeleteDeviceCredentialsById` operationId).
-func (c *Client) DeleteDeviceCredentialsById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteDeviceCredentialsByIdRequest(c.Server, id)
+// Corresponds with DELETE /device-credentials/{id} (the `DeleteDeviceCredentialsByID` operationId).
+func (c *Client) DeleteDeviceCredentialsByID(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteDeviceCredentialsByIDRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2063,13 +592,13 @@ func (c *Client) DeleteDeviceCredentialsById(ctx context.Context, id string, req
 	return c.Client.Do(req)
 }
 
-// GetUsersById Read the current user
+// GetUsersByID Read the current user
 //
 // Returns the profile of the user the token was issued for.
 //
-// Corresponds with GET /users/{id} (the `GetUsersById` operationId).
-func (c *Client) GetUsersById(ctx context.Context, id string, params *GetUsersByIdParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetUsersByIdRequest(c.Server, id, params)
+// Corresponds with GET /users/{id} (the `GetUsersByID` operationId).
+func (c *Client) GetUsersByID(ctx context.Context, id string, params *GetUsersByIDParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsersByIDRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2080,15 +609,15 @@ func (c *Client) GetUsersById(ctx context.Context, id string, params *GetUsersBy
 	return c.Client.Do(req)
 }
 
-// PatchUsersByIdWithBody Update the current user's metadata
+// PatchUsersByIDWithBody Update the current user's metadata
 //
 // Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PATCH /users/{id} (the `PatchUsersById` operationId).
-func (c *Client) PatchUsersByIdWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchUsersByIdRequestWithBody(c.Server, id, contentType, body)
+// Corresponds with PATCH /users/{id} (the `PatchUsersByID` operationId).
+func (c *Client) PatchUsersByIDWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchUsersByIDRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2099,15 +628,15 @@ func (c *Client) PatchUsersByIdWithBody(ctx context.Context, id string, contentT
 	return c.Client.Do(req)
 }
 
-// PatchUsersById Update the current user's metadata
+// PatchUsersByID Update the current user's metadata
 //
 // Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PATCH /users/{id} (the `PatchUsersById` operationId).
-func (c *Client) PatchUsersById(ctx context.Context, id string, body PatchUsersByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchUsersByIdRequest(c.Server, id, body)
+// Corresponds with PATCH /users/{id} (the `PatchUsersByID` operationId).
+func (c *Client) PatchUsersByID(ctx context.Context, id string, body PatchUsersByIDJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchUsersByIDRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2173,13 +702,13 @@ func (c *Client) PostIdentities(ctx context.Context, id string, body PostIdentit
 	return c.Client.Do(req)
 }
 
-// DeleteUserIdentityByUserId Unlink an identity from the current user
+// DeleteUserIdentityByUserID Unlink an identity from the current user
 //
 // Removes a secondary identity, named by its provider and its id without the provider prefix, from the token's user. Returns the identities that remain.
 //
-// Corresponds with DELETE /users/{id}/identities/{provider}/{user_id} (the `DeleteUserIdentityByUserId` operationId).
-func (c *Client) DeleteUserIdentityByUserId(ctx context.Context, id string, provider UserIdentityProviderEnum, userId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteUserIdentityByUserIdRequest(c.Server, id, provider, userId)
+// Corresponds with DELETE /users/{id}/identities/{provider}/{user_id} (the `DeleteUserIdentityByUserID` operationId).
+func (c *Client) DeleteUserIdentityByUserID(ctx context.Context, id string, provider UserIdentityProviderEnum, userID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserIdentityByUserIDRequest(c.Server, id, provider, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -2230,8 +759,8 @@ func NewPostDeviceCredentialsRequestWithBody(server string, contentType string, 
 	return req, nil
 }
 
-// NewDeleteDeviceCredentialsByIdRequest constructs an http.Request for the DeleteDeviceCredentialsById method
-func NewDeleteDeviceCredentialsByIdRequest(server string, id string) (*http.Request, error) {
+// NewDeleteDeviceCredentialsByIDRequest constructs an http.Request for the DeleteDeviceCredentialsByID method
+func NewDeleteDeviceCredentialsByIDRequest(server string, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2264,8 +793,8 @@ func NewDeleteDeviceCredentialsByIdRequest(server string, id string) (*http.Requ
 	return req, nil
 }
 
-// NewGetUsersByIdRequest constructs an http.Request for the GetUsersById method
-func NewGetUsersByIdRequest(server string, id string, params *GetUsersByIdParams) (*http.Request, error) {
+// NewGetUsersByIDRequest constructs an http.Request for the GetUsersByID method
+func NewGetUsersByIDRequest(server string, id string, params *GetUsersByIDParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2337,19 +866,19 @@ func NewGetUsersByIdRequest(server string, id string, params *GetUsersByIdParams
 	return req, nil
 }
 
-// NewPatchUsersByIdRequest calls the generic PatchUsersById builder with application/json body
-func NewPatchUsersByIdRequest(server string, id string, body PatchUsersByIdJSONRequestBody) (*http.Request, error) {
+// NewPatchUsersByIDRequest calls the generic PatchUsersByID builder with application/json body
+func NewPatchUsersByIDRequest(server string, id string, body PatchUsersByIDJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchUsersByIdRequestWithBody(server, id, "application/json", bodyReader)
+	return NewPatchUsersByIDRequestWithBody(server, id, "application/json", bodyReader)
 }
 
-// NewPatchUsersByIdRequestWithBody constructs an http.Request for the PatchUsersById method, with any body, and a specified content type
-func NewPatchUsersByIdRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+// NewPatchUsersByIDRequestWithBody constructs an http.Request for the PatchUsersByID method, with any body, and a specified content type
+func NewPatchUsersByIDRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2465,8 +994,8 @@ func NewPostIdentitiesRequestWithBody(server string, id string, contentType stri
 	return req, nil
 }
 
-// NewDeleteUserIdentityByUserIdRequest constructs an http.Request for the DeleteUserIdentityByUserId method
-func NewDeleteUserIdentityByUserIdRequest(server string, id string, provider UserIdentityProviderEnum, userId string) (*http.Request, error) {
+// NewDeleteUserIdentityByUserIDRequest constructs an http.Request for the DeleteUserIdentityByUserID method
+func NewDeleteUserIdentityByUserIDRequest(server string, id string, provider UserIdentityProviderEnum, userID string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2485,7 +1014,7 @@ func NewDeleteUserIdentityByUserIdRequest(server string, id string, provider Use
 
 	var pathParam2 string
 
-	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "user_id", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -2575,41 +1104,41 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /device-credentials (the `PostDeviceCredentials` operationId).
 	PostDeviceCredentialsWithResponse(ctx context.Context, body PostDeviceCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostDeviceCredentialsResponse, error)
 
-	// DeleteDeviceCredentialsByIdWithResponse Delete one of the current user's device credentials
+	// DeleteDeviceCredentialsByIDWithResponse Delete one of the current user's device credentials
 	//
 	// Deletes a device credential of the token's user.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /device-credentials/{id} (the `DeleteDeviceCredentialsById` operationId).
-	DeleteDeviceCredentialsByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteDeviceCredentialsByIdResponse, error)
+	// Corresponds with DELETE /device-credentials/{id} (the `DeleteDeviceCredentialsByID` operationId).
+	DeleteDeviceCredentialsByIDWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteDeviceCredentialsByIDResponse, error)
 
-	// GetUsersByIdWithResponse Read the current user
+	// GetUsersByIDWithResponse Read the current user
 	//
 	// Returns the profile of the user the token was issued for.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /users/{id} (the `GetUsersById` operationId).
-	GetUsersByIdWithResponse(ctx context.Context, id string, params *GetUsersByIdParams, reqEditors ...RequestEditorFn) (*GetUsersByIdResponse, error)
+	// Corresponds with GET /users/{id} (the `GetUsersByID` operationId).
+	GetUsersByIDWithResponse(ctx context.Context, id string, params *GetUsersByIDParams, reqEditors ...RequestEditorFn) (*GetUsersByIDResponse, error)
 
-	// PatchUsersByIdWithBodyWithResponse Update the current user's metadata
+	// PatchUsersByIDWithBodyWithResponse Update the current user's metadata
 	//
 	// Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /users/{id} (the `PatchUsersById` operationId).
-	PatchUsersByIdWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUsersByIdResponse, error)
+	// Corresponds with PATCH /users/{id} (the `PatchUsersByID` operationId).
+	PatchUsersByIDWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUsersByIDResponse, error)
 
-	// PatchUsersByIdWithResponse Update the current user's metadata
+	// PatchUsersByIDWithResponse Update the current user's metadata
 	//
 	// Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /users/{id} (the `PatchUsersById` operationId).
-	PatchUsersByIdWithResponse(ctx context.Context, id string, body PatchUsersByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUsersByIdResponse, error)
+	// Corresponds with PATCH /users/{id} (the `PatchUsersByID` operationId).
+	PatchUsersByIDWithResponse(ctx context.Context, id string, body PatchUsersByIDJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUsersByIDResponse, error)
 
 	// GetEnrollmentsWithResponse List the current user's MFA enrollments
 	//
@@ -2638,14 +1167,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /users/{id}/identities (the `PostIdentities` operationId).
 	PostIdentitiesWithResponse(ctx context.Context, id string, body PostIdentitiesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIdentitiesResponse, error)
 
-	// DeleteUserIdentityByUserIdWithResponse Unlink an identity from the current user
+	// DeleteUserIdentityByUserIDWithResponse Unlink an identity from the current user
 	//
 	// Removes a secondary identity, named by its provider and its id without the provider prefix, from the token's user. Returns the identities that remain.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /users/{id}/identities/{provider}/{user_id} (the `DeleteUserIdentityByUserId` operationId).
-	DeleteUserIdentityByUserIdWithResponse(ctx context.Context, id string, provider UserIdentityProviderEnum, userId string, reqEditors ...RequestEditorFn) (*DeleteUserIdentityByUserIdResponse, error)
+	// Corresponds with DELETE /users/{id}/identities/{provider}/{user_id} (the `DeleteUserIdentityByUserID` operationId).
+	DeleteUserIdentityByUserIDWithResponse(ctx context.Context, id string, provider UserIdentityProviderEnum, userID string, reqEditors ...RequestEditorFn) (*DeleteUserIdentityByUserIDResponse, error)
 }
 
 type PostDeviceCredentialsResponse struct {
@@ -2689,18 +1218,18 @@ func (r PostDeviceCredentialsResponse) ContentType() string {
 	return ""
 }
 
-type DeleteDeviceCredentialsByIdResponse struct {
+type DeleteDeviceCredentialsByIDResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 }
 
 // GetBody returns the raw response body bytes
-func (r DeleteDeviceCredentialsByIdResponse) GetBody() []byte {
+func (r DeleteDeviceCredentialsByIDResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeleteDeviceCredentialsByIdResponse) Status() string {
+func (r DeleteDeviceCredentialsByIDResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2708,7 +1237,7 @@ func (r DeleteDeviceCredentialsByIdResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeleteDeviceCredentialsByIdResponse) StatusCode() int {
+func (r DeleteDeviceCredentialsByIDResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2716,14 +1245,14 @@ func (r DeleteDeviceCredentialsByIdResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteDeviceCredentialsByIdResponse) ContentType() string {
+func (r DeleteDeviceCredentialsByIDResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetUsersByIdResponse struct {
+type GetUsersByIDResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -2731,17 +1260,17 @@ type GetUsersByIdResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetUsersByIdResponse) GetJSON200() *GetUserResponseContent {
+func (r GetUsersByIDResponse) GetJSON200() *GetUserResponseContent {
 	return r.JSON200
 }
 
 // GetBody returns the raw response body bytes
-func (r GetUsersByIdResponse) GetBody() []byte {
+func (r GetUsersByIDResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetUsersByIdResponse) Status() string {
+func (r GetUsersByIDResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2749,7 +1278,7 @@ func (r GetUsersByIdResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetUsersByIdResponse) StatusCode() int {
+func (r GetUsersByIDResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2757,32 +1286,32 @@ func (r GetUsersByIdResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetUsersByIdResponse) ContentType() string {
+func (r GetUsersByIDResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type PatchUsersByIdResponse struct {
+type PatchUsersByIDResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *UpdateUserResponseContent
+	JSON200 *GetUserResponseContent
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PatchUsersByIdResponse) GetJSON200() *UpdateUserResponseContent {
+func (r PatchUsersByIDResponse) GetJSON200() *GetUserResponseContent {
 	return r.JSON200
 }
 
 // GetBody returns the raw response body bytes
-func (r PatchUsersByIdResponse) GetBody() []byte {
+func (r PatchUsersByIDResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PatchUsersByIdResponse) Status() string {
+func (r PatchUsersByIDResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2790,7 +1319,7 @@ func (r PatchUsersByIdResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PatchUsersByIdResponse) StatusCode() int {
+func (r PatchUsersByIDResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2798,7 +1327,7 @@ func (r PatchUsersByIdResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PatchUsersByIdResponse) ContentType() string {
+func (r PatchUsersByIDResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2887,25 +1416,25 @@ func (r PostIdentitiesResponse) ContentType() string {
 	return ""
 }
 
-type DeleteUserIdentityByUserIdResponse struct {
+type DeleteUserIdentityByUserIDResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *DeleteUserIdentityResponseContent
+	JSON200 *[]UserIdentity
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteUserIdentityByUserIdResponse) GetJSON200() *DeleteUserIdentityResponseContent {
+func (r DeleteUserIdentityByUserIDResponse) GetJSON200() *[]UserIdentity {
 	return r.JSON200
 }
 
 // GetBody returns the raw response body bytes
-func (r DeleteUserIdentityByUserIdResponse) GetBody() []byte {
+func (r DeleteUserIdentityByUserIDResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeleteUserIdentityByUserIdResponse) Status() string {
+func (r DeleteUserIdentityByUserIDResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2913,7 +1442,7 @@ func (r DeleteUserIdentityByUserIdResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeleteUserIdentityByUserIdResponse) StatusCode() int {
+func (r DeleteUserIdentityByUserIDResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2921,7 +1450,7 @@ func (r DeleteUserIdentityByUserIdResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteUserIdentityByUserIdResponse) ContentType() string {
+func (r DeleteUserIdentityByUserIDResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2958,64 +1487,64 @@ func (c *ClientWithResponses) PostDeviceCredentialsWithResponse(ctx context.Cont
 	return ParsePostDeviceCredentialsResponse(rsp)
 }
 
-// DeleteDeviceCredentialsByIdWithResponse Delete one of the current user's device credentials
+// DeleteDeviceCredentialsByIDWithResponse Delete one of the current user's device credentials
 //
 // Deletes a device credential of the token's user.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /device-credentials/{id} (the `DeleteDeviceCredentialsById` operationId).
-func (c *ClientWithResponses) DeleteDeviceCredentialsByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteDeviceCredentialsByIdResponse, error) {
-	rsp, err := c.DeleteDeviceCredentialsById(ctx, id, reqEditors...)
+// Corresponds with DELETE /device-credentials/{id} (the `DeleteDeviceCredentialsByID` operationId).
+func (c *ClientWithResponses) DeleteDeviceCredentialsByIDWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteDeviceCredentialsByIDResponse, error) {
+	rsp, err := c.DeleteDeviceCredentialsByID(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteDeviceCredentialsByIdResponse(rsp)
+	return ParseDeleteDeviceCredentialsByIDResponse(rsp)
 }
 
-// GetUsersByIdWithResponse Read the current user
+// GetUsersByIDWithResponse Read the current user
 //
 // Returns the profile of the user the token was issued for.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /users/{id} (the `GetUsersById` operationId).
-func (c *ClientWithResponses) GetUsersByIdWithResponse(ctx context.Context, id string, params *GetUsersByIdParams, reqEditors ...RequestEditorFn) (*GetUsersByIdResponse, error) {
-	rsp, err := c.GetUsersById(ctx, id, params, reqEditors...)
+// Corresponds with GET /users/{id} (the `GetUsersByID` operationId).
+func (c *ClientWithResponses) GetUsersByIDWithResponse(ctx context.Context, id string, params *GetUsersByIDParams, reqEditors ...RequestEditorFn) (*GetUsersByIDResponse, error) {
+	rsp, err := c.GetUsersByID(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetUsersByIdResponse(rsp)
+	return ParseGetUsersByIDResponse(rsp)
 }
 
-// PatchUsersByIdWithBodyWithResponse Update the current user's metadata
+// PatchUsersByIDWithBodyWithResponse Update the current user's metadata
 //
 // Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /users/{id} (the `PatchUsersById` operationId).
-func (c *ClientWithResponses) PatchUsersByIdWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUsersByIdResponse, error) {
-	rsp, err := c.PatchUsersByIdWithBody(ctx, id, contentType, body, reqEditors...)
+// Corresponds with PATCH /users/{id} (the `PatchUsersByID` operationId).
+func (c *ClientWithResponses) PatchUsersByIDWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUsersByIDResponse, error) {
+	rsp, err := c.PatchUsersByIDWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchUsersByIdResponse(rsp)
+	return ParsePatchUsersByIDResponse(rsp)
 }
 
-// PatchUsersByIdWithResponse Update the current user's metadata
+// PatchUsersByIDWithResponse Update the current user's metadata
 //
 // Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /users/{id} (the `PatchUsersById` operationId).
-func (c *ClientWithResponses) PatchUsersByIdWithResponse(ctx context.Context, id string, body PatchUsersByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUsersByIdResponse, error) {
-	rsp, err := c.PatchUsersById(ctx, id, body, reqEditors...)
+// Corresponds with PATCH /users/{id} (the `PatchUsersByID` operationId).
+func (c *ClientWithResponses) PatchUsersByIDWithResponse(ctx context.Context, id string, body PatchUsersByIDJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUsersByIDResponse, error) {
+	rsp, err := c.PatchUsersByID(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchUsersByIdResponse(rsp)
+	return ParsePatchUsersByIDResponse(rsp)
 }
 
 // GetEnrollmentsWithResponse List the current user's MFA enrollments
@@ -3063,19 +1592,19 @@ func (c *ClientWithResponses) PostIdentitiesWithResponse(ctx context.Context, id
 	return ParsePostIdentitiesResponse(rsp)
 }
 
-// DeleteUserIdentityByUserIdWithResponse Unlink an identity from the current user
+// DeleteUserIdentityByUserIDWithResponse Unlink an identity from the current user
 //
 // Removes a secondary identity, named by its provider and its id without the provider prefix, from the token's user. Returns the identities that remain.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /users/{id}/identities/{provider}/{user_id} (the `DeleteUserIdentityByUserId` operationId).
-func (c *ClientWithResponses) DeleteUserIdentityByUserIdWithResponse(ctx context.Context, id string, provider UserIdentityProviderEnum, userId string, reqEditors ...RequestEditorFn) (*DeleteUserIdentityByUserIdResponse, error) {
-	rsp, err := c.DeleteUserIdentityByUserId(ctx, id, provider, userId, reqEditors...)
+// Corresponds with DELETE /users/{id}/identities/{provider}/{user_id} (the `DeleteUserIdentityByUserID` operationId).
+func (c *ClientWithResponses) DeleteUserIdentityByUserIDWithResponse(ctx context.Context, id string, provider UserIdentityProviderEnum, userID string, reqEditors ...RequestEditorFn) (*DeleteUserIdentityByUserIDResponse, error) {
+	rsp, err := c.DeleteUserIdentityByUserID(ctx, id, provider, userID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteUserIdentityByUserIdResponse(rsp)
+	return ParseDeleteUserIdentityByUserIDResponse(rsp)
 }
 
 // ParsePostDeviceCredentialsResponse parses an HTTP response from a PostDeviceCredentialsWithResponse call
@@ -3119,15 +1648,15 @@ func ParsePostDeviceCredentialsResponse(rsp *http.Response) (*PostDeviceCredenti
 	return response, nil
 }
 
-// ParseDeleteDeviceCredentialsByIdResponse parses an HTTP response from a DeleteDeviceCredentialsByIdWithResponse call
-func ParseDeleteDeviceCredentialsByIdResponse(rsp *http.Response) (*DeleteDeviceCredentialsByIdResponse, error) {
+// ParseDeleteDeviceCredentialsByIDResponse parses an HTTP response from a DeleteDeviceCredentialsByIDWithResponse call
+func ParseDeleteDeviceCredentialsByIDResponse(rsp *http.Response) (*DeleteDeviceCredentialsByIDResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeleteDeviceCredentialsByIdResponse{
+	response := &DeleteDeviceCredentialsByIDResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -3135,15 +1664,15 @@ func ParseDeleteDeviceCredentialsByIdResponse(rsp *http.Response) (*DeleteDevice
 	return response, nil
 }
 
-// ParseGetUsersByIdResponse parses an HTTP response from a GetUsersByIdWithResponse call
-func ParseGetUsersByIdResponse(rsp *http.Response) (*GetUsersByIdResponse, error) {
+// ParseGetUsersByIDResponse parses an HTTP response from a GetUsersByIDWithResponse call
+func ParseGetUsersByIDResponse(rsp *http.Response) (*GetUsersByIDResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetUsersByIdResponse{
+	response := &GetUsersByIDResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -3176,22 +1705,22 @@ func ParseGetUsersByIdResponse(rsp *http.Response) (*GetUsersByIdResponse, error
 	return response, nil
 }
 
-// ParsePatchUsersByIdResponse parses an HTTP response from a PatchUsersByIdWithResponse call
-func ParsePatchUsersByIdResponse(rsp *http.Response) (*PatchUsersByIdResponse, error) {
+// ParsePatchUsersByIDResponse parses an HTTP response from a PatchUsersByIDWithResponse call
+func ParsePatchUsersByIDResponse(rsp *http.Response) (*PatchUsersByIDResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PatchUsersByIdResponse{
+	response := &PatchUsersByIDResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest UpdateUserResponseContent
+		var dest GetUserResponseContent
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3299,22 +1828,22 @@ func ParsePostIdentitiesResponse(rsp *http.Response) (*PostIdentitiesResponse, e
 	return response, nil
 }
 
-// ParseDeleteUserIdentityByUserIdResponse parses an HTTP response from a DeleteUserIdentityByUserIdWithResponse call
-func ParseDeleteUserIdentityByUserIdResponse(rsp *http.Response) (*DeleteUserIdentityByUserIdResponse, error) {
+// ParseDeleteUserIdentityByUserIDResponse parses an HTTP response from a DeleteUserIdentityByUserIDWithResponse call
+func ParseDeleteUserIdentityByUserIDResponse(rsp *http.Response) (*DeleteUserIdentityByUserIDResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeleteUserIdentityByUserIdResponse{
+	response := &DeleteUserIdentityByUserIDResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest DeleteUserIdentityResponseContent
+		var dest []UserIdentity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -6,7 +6,7 @@
 //	guard, err := scopeguard.New("https://tenant.eu.auth0.com/api/v2/",
 //		oauth2.ReuseTokenSource(nil, src))
 //	c, err := gen.NewClientWithResponses(base, gen.WithHTTPClient(&http.Client{Transport: guard}))
-//	res, err := c.GetUsersByIdWithResponse(ctx, scopeguard.Me, nil)
+//	res, err := c.GetUsersByIDWithResponse(ctx, scopeguard.Me, nil)
 //
 // # Rules, in the order they are checked
 //

@@ -30,13 +30,13 @@ func Example() {
 		return
 	}
 	// The token only has read:current_user: the PATCH is refused in-process.
-	_, err = c.PatchUsersByIdWithResponse(ctxBackground, scopeguard.Me, gen.PatchUsersByIdJSONRequestBody{})
+	_, err = c.PatchUsersByIDWithResponse(ctxBackground, scopeguard.Me, gen.PatchUsersByIDJSONRequestBody{})
 	var se *scopeguard.ScopeError
 	if errors.As(err, &se) {
 		fmt.Println(se.Operation, "needs one of", se.AnyOf)
 	}
 	// Another user's id is refused before scopes are looked at.
-	_, err = c.GetUsersByIdWithResponse(ctxBackground, "auth0|someone-else", nil)
+	_, err = c.GetUsersByIDWithResponse(ctxBackground, "auth0|someone-else", nil)
 	fmt.Println(errors.Is(err, scopeguard.ErrSubjectMismatch))
 	// Output:
 	// patch_users_by_id needs one of [update:current_user_metadata create:current_user_metadata]

@@ -75,29 +75,29 @@ func TestGeneratedClient(t *testing.T) {
 	}
 	ctx := t.Context()
 
-	res, err := c.GetUsersByIdWithResponse(ctx, scopeguard.Me, nil)
+	res, err := c.GetUsersByIDWithResponse(ctx, scopeguard.Me, nil)
 	if err != nil {
-		t.Fatalf("GetUsersById(Me): %v", err)
+		t.Fatalf("GetUsersByID(Me): %v", err)
 	}
 	if res.StatusCode() != http.StatusOK {
 		t.Fatalf("status %d", res.StatusCode())
 	}
-	if _, err := c.GetUsersByIdWithResponse(ctx, testSub, nil); err != nil {
-		t.Fatalf("GetUsersById(sub): %v", err)
+	if _, err := c.GetUsersByIDWithResponse(ctx, testSub, nil); err != nil {
+		t.Fatalf("GetUsersByID(sub): %v", err)
 	}
 	if _, err := c.GetEnrollmentsWithResponse(ctx, scopeguard.Me); err != nil {
 		t.Fatalf("GetEnrollments(Me): %v", err)
 	}
-	if _, err := c.DeleteUserIdentityByUserIdWithResponse(ctx, scopeguard.Me, gen.UserIdentityProviderEnum("google-oauth2"), "me"); err != nil {
-		t.Fatalf("DeleteUserIdentityByUserId(Me): %v", err)
+	if _, err := c.DeleteUserIdentityByUserIDWithResponse(ctx, scopeguard.Me, gen.UserIdentityProviderEnum("google-oauth2"), "me"); err != nil {
+		t.Fatalf("DeleteUserIdentityByUserID(Me): %v", err)
 	}
-	_, err = c.GetUsersByIdWithResponse(ctx, "auth0|other", nil)
+	_, err = c.GetUsersByIDWithResponse(ctx, "auth0|other", nil)
 	if !errors.Is(err, scopeguard.ErrSubjectMismatch) {
-		t.Errorf("GetUsersById(other) err = %v, want ErrSubjectMismatch", err)
+		t.Errorf("GetUsersByID(other) err = %v, want ErrSubjectMismatch", err)
 	}
-	_, err = c.DeleteDeviceCredentialsByIdWithResponse(ctx, "..")
+	_, err = c.DeleteDeviceCredentialsByIDWithResponse(ctx, "..")
 	if !errors.Is(err, scopeguard.ErrUnknownOperation) && !errors.Is(err, scopeguard.ErrInvalidParameter) {
-		t.Errorf("DeleteDeviceCredentialsById(..) err = %v, want a refusal", err)
+		t.Errorf("DeleteDeviceCredentialsByID(..) err = %v, want a refusal", err)
 	}
 
 	want := []received{

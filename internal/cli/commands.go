@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/auth0me/auth0me/api"
-	"github.com/auth0me/auth0me/gen"
 	"github.com/auth0me/auth0me/scopeguard"
 	"github.com/spf13/cobra"
 )
@@ -222,19 +221,12 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
-func derefTime(p *time.Time) string {
-	if p == nil {
+// timeOrDash renders a time Auth0 may leave out, the zero time, as "-".
+func timeOrDash(t time.Time) string {
+	if t.IsZero() {
 		return "-"
 	}
-	return fmtTime(*p)
+	return fmtTime(t)
 }
 
 // jsonValue renders a metadata value as compact JSON.
@@ -390,50 +382,48 @@ func runMe(ctx context.Context, o *meOptions) error {
 
 func (f *factory) printUser(u *api.User) error {
 	var b strings.Builder
-	email := deref(u.Email)
+	email := u.Email
 	if email != "" {
-		if deref(u.EmailVerified) {
+		if u.EmailVerified {
 			email += " (verified)"
 		} else {
 			email += " (not verified)"
 		}
 	}
 	rows := [][]string{
-		{"User ID", deref(u.UserId)},
+		{"User ID", u.UserID},
 		{"Email", orDash(email)},
-		{"Name", orDash(deref(u.Name))},
-		{"Nickname", orDash(deref(u.Nickname))},
+		{"Name", orDash(u.Name)},
+		{"Nickname", orDash(u.Nickname)},
 	}
-	if u.Username != nil {
-		rows = append(rows, []string{"Username", *u.Username})
+	if u.Username != "" {
+		rows = append(rows, []string{"Username", u.Username})
 	}
-	if u.PhoneNumber != nil {
-		rows = append(rows, []string{"Phone", *u.PhoneNumber})
+	if u.PhoneNumber != "" {
+		rows = append(rows, []string{"Phone", u.PhoneNumber})
 	}
-	if deref(u.Blocked) {
+	if u.Blocked {
 		rows = append(rows, []string{"Blocked", "yes"})
 	}
 	rows = append(rows,
-		[]string{"Created", derefTime(u.CreatedAt)},
-		[]string{"Updated", derefTime(u.UpdatedAt)},
+		[]string{"Created", timeOrDash(u.CreatedAt)},
+		[]string{"Updated", timeOrDash(u.UpdatedAt)},
 	)
-	if u.LastLogin != nil {
-		rows = append(rows, []string{"Last login", derefTime(u.LastLogin)})
+	if !u.LastLogin.IsZero() {
+		rows = append(rows, []string{"Last login", timeOrDash(u.LastLogin)})
 	}
-	if u.LoginsCount != nil {
-		rows = append(rows, []string{"Logins", fmt.Sprint(*u.LoginsCount)})
+	if u.LoginsCount != 0 {
+		rows = append(rows, []string{"Logins", fmt.Sprint(u.LoginsCount)})
 	}
-	if u.Identities != nil {
-		for i, id := range *u.Identities {
-			label := ""
-			if i == 0 {
-				label = "Identities"
-			}
-			rows = append(rows, []string{label, identityLine(string(deref(id.Provider)), id.UserId, deref(id.Connection), deref(id.IsSocial), i == 0)})
+	for i, id := range u.Identities {
+		label := ""
+		if i == 0 {
+			label = "Identities"
 		}
+		rows = append(rows, []string{label, identityLine(id, i == 0)})
 	}
-	rows = append(rows, metadataRows("User metadata", map[string]any(deref(u.UserMetadata)))...)
-	rows = append(rows, metadataRows("App metadata", map[string]any(deref(u.AppMetadata)))...)
+	rows = append(rows, metadataRows("User metadata", u.UserMetadata)...)
+	rows = append(rows, metadataRows("App metadata", u.AppMetadata)...)
 	table(&b, rows)
 	_, err := io.WriteString(f.out, b.String())
 	return err
@@ -461,25 +451,9 @@ func metadataRows(label string, md map[string]any) [][]string {
 	return rows
 }
 
-// userIDString renders an identity's user_id, a string or a number.
-func userIDString(id *gen.UserId) string {
-	if id == nil {
-		return "?"
-	}
-	b, err := id.MarshalJSON()
-	if err != nil {
-		return "?"
-	}
-	var s string
-	if json.Unmarshal(b, &s) == nil {
-		return s
-	}
-	return string(b)
-}
-
-func identityLine(provider string, uid *gen.UserId, connection string, social, primary bool) string {
-	s := provider + "|" + userIDString(uid) + "  (connection " + connection
-	if social {
+func identityLine(id api.Identity, primary bool) string {
+	s := id.Provider + "|" + string(id.UserID) + "  (connection " + id.Connection
+	if id.IsSocial {
 		s += ", social"
 	}
 	if primary {
@@ -510,15 +484,15 @@ func runEnrollments(ctx context.Context, o *enrollmentsOptions) error {
 	}
 	rows := [][]string{{"ID", "STATUS", "METHOD", "NAME", "IDENTIFIER", "ENROLLED", "LAST USED"}}
 	for _, e := range es {
-		method := string(deref(e.AuthMethod))
+		method := string(e.AuthMethod)
 		if method == "" {
-			method = deref(e.Type)
+			method = e.Type
 		}
-		ident := deref(e.Identifier)
+		ident := e.Identifier
 		if ident == "" {
-			ident = deref(e.PhoneNumber)
+			ident = e.PhoneNumber
 		}
-		rows = append(rows, []string{orDash(deref(e.Id)), orDash(string(deref(e.Status))), orDash(method), orDash(deref(e.Name)), orDash(ident), derefTime(e.EnrolledAt), derefTime(e.LastAuth)})
+		rows = append(rows, []string{orDash(e.ID), orDash(string(e.Status)), orDash(method), orDash(e.Name), orDash(ident), timeOrDash(e.EnrolledAt), timeOrDash(e.LastAuth)})
 	}
 	var b strings.Builder
 	table(&b, rows)
@@ -593,7 +567,7 @@ func (f *factory) updateMetadata(ctx context.Context, md map[string]any) error {
 		return f.printJSON(u)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Updated user_metadata of %s:\n", deref(u.UserId))
+	fmt.Fprintf(&b, "Updated user_metadata of %s:\n", u.UserID)
 	var set, unset []string
 	for _, k := range slices.Sorted(maps.Keys(md)) {
 		if md[k] == nil {
@@ -609,7 +583,7 @@ func (f *factory) updateMetadata(ctx context.Context, md map[string]any) error {
 		fmt.Fprintf(&b, "  unset: %s\n", strings.Join(unset, " "))
 	}
 	b.WriteString("Now:\n")
-	rows := metadataRows("", map[string]any(deref(u.UserMetadata)))
+	rows := metadataRows("", u.UserMetadata)
 	for i := range rows {
 		rows[i][0] = " "
 	}
@@ -665,19 +639,16 @@ func (f *factory) printIdentities(headline string, ids []api.Identity) error {
 	fmt.Fprintf(&b, "%s The user now has %d identit%s:\n", headline, len(ids), map[bool]string{true: "y", false: "ies"}[len(ids) == 1])
 	rows := [][]string{{"  PROVIDER", "USER ID", "CONNECTION", "SOCIAL", "EMAIL"}}
 	for i, id := range ids {
-		email := "-"
-		if id.ProfileData != nil && id.ProfileData.Email != nil {
-			email = *id.ProfileData.Email
-		}
+		email := orDash(id.ProfileData.Email)
 		social := "no"
-		if deref(id.IsSocial) {
+		if id.IsSocial {
 			social = "yes"
 		}
 		p := "  " + id.Provider
 		if i == 0 {
 			p += " (primary)"
 		}
-		rows = append(rows, []string{p, userIDString(&id.UserId), id.Connection, social, email})
+		rows = append(rows, []string{p, string(id.UserID), id.Connection, social, email})
 	}
 	table(&b, rows)
 	_, err := io.WriteString(f.out, b.String())

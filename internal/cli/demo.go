@@ -175,8 +175,8 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 			if err != nil {
 				return "", err
 			}
-			n := len(deref(u.Identities))
-			return fmt.Sprintf("%s <%s>, %d identit%s, user_metadata %s", deref(u.Name), deref(u.Email), n, map[bool]string{true: "y", false: "ies"}[n == 1], jsonValue(deref(u.UserMetadata))), nil
+			n := len(u.Identities)
+			return fmt.Sprintf("%s <%s>, %d identit%s, user_metadata %s", u.Name, u.Email, n, map[bool]string{true: "y", false: "ies"}[n == 1], jsonValue(u.UserMetadata)), nil
 		}},
 		{"List MFA enrollments", "auth0me enrollments", "GET /api/v2/users/" + url.PathEscape(demoUser) + "/enrollments", func() (string, error) {
 			es, err := c.Enrollments(ctx)
@@ -185,7 +185,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 			}
 			var parts []string
 			for _, e := range es {
-				parts = append(parts, fmt.Sprintf("%s %s (%s)", deref(e.AuthMethod), deref(e.Name), deref(e.Status)))
+				parts = append(parts, fmt.Sprintf("%s %s (%s)", e.AuthMethod, e.Name, e.Status))
 			}
 			return fmt.Sprintf("%d enrollment(s): %s", len(es), strings.Join(parts, ", ")), nil
 		}},
@@ -194,7 +194,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 			if err != nil {
 				return "", err
 			}
-			return "user_metadata now " + jsonValue(deref(u.UserMetadata)), nil
+			return "user_metadata now " + jsonValue(u.UserMetadata), nil
 		}},
 		{"Link Ada's Google account with its ID token", "auth0me link --id-token <Google account's ID token>", "POST /api/v2/users/" + url.PathEscape(demoUser) + `/identities {"link_with":"<ID token>"}`, func() (string, error) {
 			ids, err := c.LinkIdentity(ctx, tn.IDToken(demoSecond))
@@ -280,7 +280,7 @@ func getOtherUser(ctx context.Context, ta tenantAddr, ts oauth2.TokenSource, hc 
 	if err != nil {
 		return err
 	}
-	res, err := gc.GetUsersByIdWithResponse(ctx, id, nil)
+	res, err := gc.GetUsersByIDWithResponse(ctx, id, nil)
 	if err != nil {
 		return err
 	}
@@ -309,7 +309,7 @@ func (f *factory) demoBrowser(ctx context.Context, u string) error {
 func identityList(ids []api.Identity) string {
 	var parts []string
 	for _, id := range ids {
-		parts = append(parts, id.Provider+"|"+userIDString(&id.UserId))
+		parts = append(parts, id.Provider+"|"+string(id.UserID))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -142,14 +142,14 @@ var fuzzDeviceID string
 
 var diffOps = []diffOp{
 	{id: "get_users_by_id", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
-		return g.GetUsersById(ctx, id, nil)
+		return g.GetUsersByID(ctx, id, nil)
 	}},
 	{id: "get_enrollments", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		return g.GetEnrollments(ctx, id)
 	}},
 	{id: "patch_users_by_id", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		md := gen.UserMetadata{"proof": "differential"}
-		return g.PatchUsersById(ctx, id, gen.PatchUsersByIdJSONRequestBody{UserMetadata: &md})
+		return g.PatchUsersByID(ctx, id, gen.PatchUsersByIDJSONRequestBody{UserMetadata: md})
 	}},
 	{id: "post_identities", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, c *diffCaller, id string) (*http.Response, error) {
 		return g.PostIdentities(ctx, id, gen.PostIdentitiesJSONRequestBody{LinkWith: c.secondaryIDToken})
@@ -157,25 +157,24 @@ var diffOps = []diffOp{
 	{id: "delete_user_identity_by_user_id", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		// An identity that is not linked: the tenant answers 200 with the
 		// identities unchanged, so the case leaves no trace.
-		return g.DeleteUserIdentityByUserId(ctx, id, "github", "not-linked")
+		return g.DeleteUserIdentityByUserID(ctx, id, "github", "not-linked")
 	}},
 	{id: "post_device-credentials", forms: createForms, call: func(ctx context.Context, g *gen.Client, c *diffCaller, variant string) (*http.Response, error) {
-		body := gen.PostDeviceCredentialsJSONRequestBody{DeviceName: "proof", DeviceId: "0a1b2c", Type: gen.PublicKey, Value: "cHVibGljIGtleQ=="}
+		body := gen.PostDeviceCredentialsJSONRequestBody{DeviceName: "proof", DeviceID: "0a1b2c", Type: gen.PublicKey, Value: "cHVibGljIGtleQ=="}
 		switch variant {
 		case "duplicate":
-			body.DeviceId = c.ownCred.DeviceID
+			body.DeviceID = c.ownCred.DeviceID
 		case "foreign":
-			other := "anotherApplicationClientID00000"
-			body.ClientId = &other
+			body.ClientID = "anotherApplicationClientID00000"
 		case "baddevice":
-			body.DeviceId = "not hex"
+			body.DeviceID = "not hex"
 		case "fuzz":
-			body.DeviceId = fuzzDeviceID
+			body.DeviceID = fuzzDeviceID
 		}
 		return g.PostDeviceCredentials(ctx, body)
 	}},
 	{id: "delete_device-credentials_by_id", forms: credentialForms, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
-		return g.DeleteDeviceCredentialsById(ctx, id)
+		return g.DeleteDeviceCredentialsByID(ctx, id)
 	}},
 }
 
@@ -322,13 +321,13 @@ func (c *diffCaller) restore(ctx context.Context, op, arg string, body []byte) e
 	switch op {
 	case "post_identities":
 		provider, rest, _ := strings.Cut(c.secondary, "|")
-		return expectStatus(c.admin.DeleteUserIdentityByUserId(ctx, c.sub, gen.UserIdentityProviderEnum(provider), rest))(http.StatusOK)
+		return expectStatus(c.admin.DeleteUserIdentityByUserID(ctx, c.sub, gen.UserIdentityProviderEnum(provider), rest))(http.StatusOK)
 	case "post_device-credentials":
 		var created struct{ ID string }
 		if err := json.Unmarshal(body, &created); err != nil || created.ID == "" {
 			return fmt.Errorf("created credential has no id: %s", clipText(string(body)))
 		}
-		return expectStatus(c.admin.DeleteDeviceCredentialsById(ctx, created.ID))(http.StatusNoContent)
+		return expectStatus(c.admin.DeleteDeviceCredentialsByID(ctx, created.ID))(http.StatusNoContent)
 	case "delete_device-credentials_by_id":
 		if arg != c.ownCred.ID {
 			return fmt.Errorf("deleted credential %q, which is not the caller's", arg)

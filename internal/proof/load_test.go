@@ -70,7 +70,7 @@ func TestLoadNothingLost(t *testing.T) {
 					switch {
 					case err != nil:
 						errs[i] = append(errs[i], fmt.Errorf("key %d: %w", k, err))
-					case u.UserId == nil || *u.UserId != sub:
+					case u.UserID != sub:
 						errs[i] = append(errs[i], fmt.Errorf("key %d: the answer is for another user", k))
 					}
 				}

@@ -173,7 +173,7 @@ func testForeignHosts(t *testing.T) {
 			}
 			hc := &http.Client{Transport: guard}
 			g, _ := gen.NewClient(redir.URL+"/api/v2/", gen.WithHTTPClient(hc))
-			_, err = g.GetUsersById(t.Context(), scopeguard.Me, nil)
+			_, err = g.GetUsersByID(t.Context(), scopeguard.Me, nil)
 			leaks.err("redirect", err)
 			if !errors.Is(err, scopeguard.ErrForeignHost) {
 				t.Errorf("%d to %s, guarded gen client: error %v, want ErrForeignHost", code, target, err)
@@ -182,7 +182,7 @@ func testForeignHosts(t *testing.T) {
 			// Requests built for the other host: by the generated client
 			// with another server, and by hand with the Host header.
 			g2, _ := gen.NewClient(target+"/api/v2/", gen.WithHTTPClient(hc))
-			_, err = g2.GetUsersById(t.Context(), scopeguard.Me, nil)
+			_, err = g2.GetUsersByID(t.Context(), scopeguard.Me, nil)
 			leaks.err("redirect", err)
 			if !errors.Is(err, scopeguard.ErrForeignHost) {
 				t.Errorf("request for %s: error %v, want ErrForeignHost", target, err)

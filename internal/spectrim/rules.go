@@ -59,12 +59,19 @@ var operations = []opRule{
 		description: "Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.",
 		actingUser:  "id",
 		extraScopes: []string{"create:current_user_metadata"},
-		body:        &bodyRule{keep: []string{"user_metadata"}},
+		// user_metadata is required here because a user-scoped token may
+		// send nothing else, and an empty object (remove every key) must be
+		// sent rather than left out as a zero value.
+		body: &bodyRule{keep: []string{"user_metadata"}, required: []string{"user_metadata"}},
 	},
 	{
 		method: "post", path: "/device-credentials",
 		summary:     "Create a public-key device credential for the current user",
 		description: "Stores a public key for one of the token's user's devices. Returns the new credential's id.",
+		body: &bodyRule{
+			keep:     []string{"client_id", "device_id", "device_name", "type", "value"},
+			required: []string{"device_id", "device_name", "type", "value"},
+		},
 	},
 	{
 		method: "delete", path: "/device-credentials/{id}",
@@ -72,6 +79,35 @@ var operations = []opRule{
 		description: "Deletes a device credential of the token's user.",
 	},
 }
+
+// sameAs replaces references to upstream schemas that describe what another
+// schema already does, so the generated code has one type for one thing: an
+// identity is a UserIdentity whether it comes in a user's identities, from
+// link or from unlink (FACTS.md §1.1, §1.3, §1.4: the same fields; the user's
+// list types provider as an enum and leaves every field optional), and a user
+// is a GetUserResponseContent whether read or updated (§1.5: the same field
+// set).
+var sameAs = map[string]object{
+	"UpdateUserResponseContent":         {"$ref": "#/components/schemas/GetUserResponseContent"},
+	"UserIdentitySchema":                {"$ref": "#/components/schemas/UserIdentity"},
+	"DeleteUserIdentityResponseContent": {"type": "array", "items": object{"$ref": "#/components/schemas/UserIdentity"}},
+}
+
+// extraProperties are properties Auth0 sends that the upstream schema does
+// not name: a linked identity's profileData holds the secondary's nickname and
+// picture (FACTS.md §1.3, the recorded link and unlink answers).
+var extraProperties = map[string]object{
+	"UserProfileData": {
+		"nickname": object{"type": "string"},
+		"picture":  object{"type": "string"},
+	},
+}
+
+// Objects with named properties are closed (additionalProperties: false), so
+// each becomes a plain Go struct that encoding/json decodes in one pass and
+// encodes leaving out what is absent; keys the schema does not name are not
+// kept. Free-form objects (metadata: no named properties) stay maps and keep
+// everything. See closeObject.
 
 // scopeDescriptions are the project's words for the current-user scopes.
 var scopeDescriptions = map[string]string{
@@ -100,6 +136,12 @@ var statusDescriptions = map[string]string{
 const (
 	// ExtActingUser marks the path parameter that holds the acting user's id.
 	ExtActingUser = "x-auth0me-acting-user"
+	// extSkipOptionalPointer is oapi-codegen's: false keeps an optional
+	// query parameter a pointer, because there absent and zero differ
+	// (include_fields=false excludes the listed fields), while the
+	// generator's configuration makes every other optional field a plain
+	// value (gen/oapi-codegen.yaml).
+	extSkipOptionalPointer = "x-go-type-skip-optional-pointer"
 	// securityScheme is the name of the document's only security scheme.
 	securityScheme = "currentUser"
 )

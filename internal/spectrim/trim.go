@@ -127,7 +127,7 @@ func trimDoc(doc object) (object, error) {
 			if b := t.bodies[name]; b != nil {
 				s = narrowBody(s, b)
 			}
-			outSchemas[name] = t.schema(s)
+			outSchemas[name] = closeObject(addProperties(t.schema(s), extraProperties[name]))
 		}
 	}
 
@@ -347,6 +347,9 @@ func (t *trimmer) param(raw any) (object, error) {
 	if _, ok := out["name"].(string); !ok {
 		return nil, fmt.Errorf("%w: parameter without a name", ErrInput)
 	}
+	if out["in"] == "query" && out["required"] != true {
+		out[extSkipOptionalPointer] = false
+	}
 	return out, nil
 }
 
@@ -369,7 +372,14 @@ func (t *trimmer) schema(s object) object {
 		switch k {
 		case "$ref":
 			str, _ := v.(string)
-			if name, ok := strings.CutPrefix(str, "#/components/schemas/"); ok {
+			name, ok := strings.CutPrefix(str, "#/components/schemas/")
+			if same, found := sameAs[name]; ok && found {
+				for k, v := range t.schema(same) {
+					out[k] = v
+				}
+				continue
+			}
+			if ok {
 				t.want[name] = true
 			}
 			out[k] = v
@@ -409,6 +419,33 @@ func (t *trimmer) value(v any) any {
 	default:
 		return v
 	}
+}
+
+// addProperties adds extra to s's properties, keeping any upstream has.
+func addProperties(s, extra object) object {
+	if len(extra) == 0 {
+		return s
+	}
+	props, _ := s["properties"].(object)
+	if props == nil {
+		props = object{}
+		s["properties"] = props
+	}
+	for k, v := range extra {
+		if _, ok := props[k]; !ok {
+			props[k] = v
+		}
+	}
+	return s
+}
+
+// closeObject sets additionalProperties to false on an object schema that
+// names properties (see rules.go).
+func closeObject(s object) object {
+	if props, _ := s["properties"].(object); len(props) > 0 {
+		s["additionalProperties"] = false
+	}
+	return s
 }
 
 // narrowBody keeps only the properties a user-scoped token may send.

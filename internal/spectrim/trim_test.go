@@ -113,13 +113,36 @@ func TestTrimmedDocumentFollowsCurrentUserRules(t *testing.T) {
 			t.Errorf("%s: properties %v additionalProperties %v, want only %v and closed", name, props, s["additionalProperties"], keep)
 		}
 	}
+	// One schema for one thing; every object with named properties closed,
+	// free-form ones open; profileData names what Auth0 sends.
+	for _, gone := range []string{"UserIdentitySchema", "DeleteUserIdentityResponseContent", "UpdateUserResponseContent"} {
+		if _, ok := schemas[gone]; ok {
+			t.Errorf("schema %s kept; it is the same as another", gone)
+		}
+	}
+	for name, raw := range schemas {
+		s := raw.(map[string]any)
+		named := len(mapAt(s, "properties")) > 0
+		if named && s["additionalProperties"] != false || !named && s["type"] == "object" && s["additionalProperties"] == false {
+			t.Errorf("%s: named properties %v, additionalProperties %v", name, named, s["additionalProperties"])
+		}
+	}
+	if props := mapAt(mapAt(schemas, "UserProfileData"), "properties"); props["nickname"] == nil || props["picture"] == nil {
+		t.Errorf("UserProfileData lacks nickname or picture: %v", sortedKeys(props))
+	}
+	for _, p := range anySlice(mapAt(mapAt(mapAt(doc, "paths"), "/users/{id}"), "get")["parameters"]) {
+		p := p.(map[string]any)
+		if want := p["in"] == "query"; (p[extSkipOptionalPointer] == false) != want {
+			t.Errorf("parameter %v: %s = %v", p["name"], extSkipOptionalPointer, p[extSkipOptionalPointer])
+		}
+	}
 	// No upstream prose or extensions: walk everything.
 	var walk func(path string, v any)
 	walk = func(path string, v any) {
 		switch v := v.(type) {
 		case map[string]any:
 			for k, e := range v {
-				if strings.HasPrefix(k, "x-") && k != ExtActingUser && k != "x-go-type" {
+				if strings.HasPrefix(k, "x-") && k != ExtActingUser && k != "x-go-type" && k != extSkipOptionalPointer {
 					t.Errorf("%s: extension %s survived", path, k)
 				}
 				if k == "auth0-custom-domain" || k == "application/x-www-form-urlencoded" || k == "x-codeSamples" {
