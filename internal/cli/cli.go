@@ -179,6 +179,7 @@ func newCmdRoot(f *factory) *cobra.Command {
 		newCmdUnlink(f, nil),
 		newCmdDeviceCredential(f),
 		newCmdDemo(f, nil),
+		newCmdServe(f, nil),
 		newCmdVersion(f),
 		newHelpTopic("exit-codes", "Exit status of every command", exitCodesHelp),
 	)
