@@ -20,9 +20,14 @@
 //   - TestLoadNothingLost: 50 users through per-user views of one
 //     api.Client write 5000 metadata keys through a rate limit that answers
 //     429s; every key ends with its last written value.
-//   - TestNoTokenLeaks: no error string or log line of the suites above
-//     holds any token apitest minted (nor a long fragment of one), and
-//     redirects or requests to another host never carry the token there.
+//   - TestBFFAnswers: a bff.Handler serving every route against apitest,
+//     with each scope set, each fault, unusable tokens, token sources and
+//     sessions whose errors hold the token, and an upstream that echoes the
+//     token in every error body and in identities; no answer is a 500.
+//   - TestNoTokenLeaks: no error string or log line of the suites above,
+//     and no answer (status, headers, body) of the bff Handler, holds any
+//     token apitest minted (nor a long fragment of one), and redirects or
+//     requests to another host never carry the token there.
 //   - FuzzDifferentialGating: the differential of the first suite for
 //     arbitrary ids.
 package proof

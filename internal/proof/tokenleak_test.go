@@ -26,6 +26,7 @@ var suites = []struct {
 	{"differential", TestDifferentialGating},
 	{"faults", TestFaults},
 	{"load", TestLoadNothingLost},
+	{"bff", TestBFFAnswers},
 }
 
 // TestNoTokenLeaks scans every error string and log line the suites
@@ -67,7 +68,7 @@ func TestNoTokenLeaks(t *testing.T) {
 	}
 	leaks.mu.Unlock()
 	// The load suite ends without errors when it passes: its lines are logs.
-	for _, s := range []string{"differential", "faults", "faults log", "load log", "redirect", "redirect log"} {
+	for _, s := range []string{"differential", "faults", "faults log", "load log", "redirect", "redirect log", "bff response", "bff log"} {
 		if perSource[s] == 0 {
 			t.Errorf("no texts from %q were collected: the scan would prove nothing about them", s)
 		}
