@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -257,6 +258,13 @@ func schemaReason(err error) string {
 	return s
 }
 
+// flags are the profile's true/false fields, answered even when false.
+var flags = map[string]func(*api.User) bool{
+	"email_verified": func(u *api.User) bool { return u.EmailVerified },
+	"phone_verified": func(u *api.User) bool { return u.PhoneVerified },
+	"blocked":        func(u *api.User) bool { return u.Blocked },
+}
+
 // profile is u reduced to the policy's fields.
 func (p *policy) profile(u *api.User) (map[string]json.RawMessage, error) {
 	var obj map[string]json.RawMessage
@@ -286,6 +294,10 @@ func (p *policy) profile(u *api.User) (map[string]json.RawMessage, error) {
 			}
 			out[f] = b
 		case !ok:
+			// A false flag is a zero value the profile type does not encode.
+			if flag, isFlag := flags[f]; isFlag {
+				out[f] = json.RawMessage(strconv.FormatBool(flag(u)))
+			}
 		case f == "identities":
 			ids, err := pickRaw(raw, identityFields)
 			if err != nil {
