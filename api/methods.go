@@ -45,28 +45,17 @@ type DeviceCredential struct {
 	ClientID string
 }
 
-// Operation IDs, as in gen.Operations.
-const (
-	opGetUser          = "get_users_by_id"
-	opEnrollments      = "get_enrollments"
-	opPatchUser        = "patch_users_by_id"
-	opLink             = "post_identities"
-	opUnlink           = "delete_user_identity_by_user_id"
-	opCreateCredential = "post_device-credentials"
-	opDeleteCredential = "delete_device-credentials_by_id"
-)
-
 // Me returns the profile of the token's user.
 //
 // Auth0: GET /api/v2/users/{id} (get_users_by_id), scope read:current_user.
 func (c *Client) Me(ctx context.Context) (*User, error) {
-	ex, err := c.do(ctx, opGetUser, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
+	ex, err := c.do(ctx, gen.OpGetUsersByID, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.GetUsersByID(ctx, scopeguard.Me, nil)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeObject[User](opGetUser, ex)
+	return decodeObject[User](gen.OpGetUsersByID, ex)
 }
 
 // Enrollments returns the user's multi-factor enrollments; an empty slice
@@ -75,13 +64,13 @@ func (c *Client) Me(ctx context.Context) (*User, error) {
 // Auth0: GET /api/v2/users/{id}/enrollments (get_enrollments), scope
 // read:current_user.
 func (c *Client) Enrollments(ctx context.Context) ([]Enrollment, error) {
-	ex, err := c.do(ctx, opEnrollments, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
+	ex, err := c.do(ctx, gen.OpGetEnrollments, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.GetEnrollments(ctx, scopeguard.Me)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeArray[Enrollment](opEnrollments, ex)
+	return decodeArray[Enrollment](gen.OpGetEnrollments, ex)
 }
 
 // UpdateMetadata merges md into the user's user_metadata at the first level
@@ -96,21 +85,21 @@ func (c *Client) Enrollments(ctx context.Context) ([]Enrollment, error) {
 // update:current_user_metadata or create:current_user_metadata.
 func (c *Client) UpdateMetadata(ctx context.Context, md map[string]any) (*User, error) {
 	if md == nil {
-		return nil, &ValidationError{Operation: opPatchUser, Field: "metadata", Reason: "nil map; pass an empty map to remove every key"}
+		return nil, &ValidationError{Operation: gen.OpPatchUsersByID, Field: "metadata", Reason: "nil map; pass an empty map to remove every key"}
 	}
 	for k := range md {
 		if strings.ContainsAny(k, ".$") {
-			return nil, &ValidationError{Operation: opPatchUser, Field: "metadata key", Reason: fmt.Sprintf("%q contains '.' or '$'", k)}
+			return nil, &ValidationError{Operation: gen.OpPatchUsersByID, Field: "metadata key", Reason: fmt.Sprintf("%q contains '.' or '$'", k)}
 		}
 	}
 	body := gen.PatchUsersByIDJSONRequestBody{UserMetadata: md}
-	ex, err := c.do(ctx, opPatchUser, http.MethodPatch, func(ctx context.Context) (*http.Response, error) {
+	ex, err := c.do(ctx, gen.OpPatchUsersByID, http.MethodPatch, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.PatchUsersByID(ctx, scopeguard.Me, body)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeObject[User](opPatchUser, ex)
+	return decodeObject[User](gen.OpPatchUsersByID, ex)
 }
 
 // LinkIdentity links the account whose ID token is given to the user, who
@@ -126,13 +115,13 @@ func (c *Client) LinkIdentity(ctx context.Context, secondaryIDToken string) ([]I
 		return nil, err
 	}
 	body := gen.PostIdentitiesJSONRequestBody{LinkWith: secondaryIDToken}
-	ex, err := c.do(ctx, opLink, http.MethodPost, func(ctx context.Context) (*http.Response, error) {
+	ex, err := c.do(ctx, gen.OpPostIdentities, http.MethodPost, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.PostIdentities(ctx, scopeguard.Me, body)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeArray[Identity](opLink, ex)
+	return decodeArray[Identity](gen.OpPostIdentities, ex)
 }
 
 // anyAlgorithm lets the ID token check read any JWS to say which algorithm
@@ -163,7 +152,7 @@ func (c *Client) checkIDToken(ctx context.Context, idToken string) error {
 	}
 	at, err := c.guard.Claims(ctx)
 	if err != nil {
-		return fmt.Errorf("api: %s: %w", opLink, err)
+		return fmt.Errorf("api: %s: %w", gen.OpPostIdentities, err)
 	}
 	if len(idc.Audience) != 1 || idc.Audience[0] != at.AuthorizedParty {
 		return &IDTokenError{Reason: fmt.Sprintf("the ID token's aud %q must equal the access token's azp %q", strings.Join(idc.Audience, " "), at.AuthorizedParty)}
@@ -188,19 +177,19 @@ func clipAlg(alg string) string {
 // Auth0: DELETE /api/v2/users/{id}/identities/{provider}/{user_id}
 // (delete_user_identity_by_user_id), scope update:current_user_identities.
 func (c *Client) UnlinkIdentity(ctx context.Context, provider, userID string) ([]Identity, error) {
-	if err := checkSegment(opUnlink, "provider", provider); err != nil {
+	if err := checkSegment(gen.OpDeleteUserIdentityByUserID, "provider", provider); err != nil {
 		return nil, err
 	}
-	if err := checkSegment(opUnlink, "user id", userID); err != nil {
+	if err := checkSegment(gen.OpDeleteUserIdentityByUserID, "user id", userID); err != nil {
 		return nil, err
 	}
-	ex, err := c.do(ctx, opUnlink, http.MethodDelete, func(ctx context.Context) (*http.Response, error) {
+	ex, err := c.do(ctx, gen.OpDeleteUserIdentityByUserID, http.MethodDelete, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.DeleteUserIdentityByUserID(ctx, scopeguard.Me, gen.UserIdentityProviderEnum(provider), userID)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeArray[Identity](opUnlink, ex)
+	return decodeArray[Identity](gen.OpDeleteUserIdentityByUserID, ex)
 }
 
 var deviceIDPattern = regexp.MustCompile(`^[-A-Fa-f0-9]+$`)
@@ -215,13 +204,13 @@ var deviceIDPattern = regexp.MustCompile(`^[-A-Fa-f0-9]+$`)
 func (c *Client) CreateDeviceCredential(ctx context.Context, dc DeviceCredential) (string, error) {
 	switch {
 	case dc.DeviceName == "":
-		return "", &ValidationError{Operation: opCreateCredential, Field: "DeviceName", Reason: "required"}
+		return "", &ValidationError{Operation: gen.OpPostDeviceCredentials, Field: "DeviceName", Reason: "required"}
 	case dc.Value == "":
-		return "", &ValidationError{Operation: opCreateCredential, Field: "Value", Reason: "required"}
+		return "", &ValidationError{Operation: gen.OpPostDeviceCredentials, Field: "Value", Reason: "required"}
 	case dc.DeviceID == "":
-		return "", &ValidationError{Operation: opCreateCredential, Field: "DeviceID", Reason: "required"}
+		return "", &ValidationError{Operation: gen.OpPostDeviceCredentials, Field: "DeviceID", Reason: "required"}
 	case len(dc.DeviceID) > 36 || !deviceIDPattern.MatchString(dc.DeviceID):
-		return "", &ValidationError{Operation: opCreateCredential, Field: "DeviceID", Reason: "at most 36 characters of hex digits and '-'"}
+		return "", &ValidationError{Operation: gen.OpPostDeviceCredentials, Field: "DeviceID", Reason: "at most 36 characters of hex digits and '-'"}
 	}
 	body := gen.PostDeviceCredentialsJSONRequestBody{
 		DeviceName: dc.DeviceName,
@@ -230,18 +219,18 @@ func (c *Client) CreateDeviceCredential(ctx context.Context, dc DeviceCredential
 		Type:       gen.PublicKey,
 		ClientID:   dc.ClientID,
 	}
-	ex, err := c.do(ctx, opCreateCredential, http.MethodPost, func(ctx context.Context) (*http.Response, error) {
+	ex, err := c.do(ctx, gen.OpPostDeviceCredentials, http.MethodPost, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.PostDeviceCredentials(ctx, body)
 	})
 	if err != nil {
 		return "", err
 	}
-	out, err := decodeObject[gen.CreatePublicKeyDeviceCredentialResponseContent](opCreateCredential, ex)
+	out, err := decodeObject[gen.CreatePublicKeyDeviceCredentialResponseContent](gen.OpPostDeviceCredentials, ex)
 	if err != nil {
 		return "", err
 	}
 	if out.ID == "" {
-		return "", &ResponseError{Operation: opCreateCredential, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer has no credential id")}
+		return "", &ResponseError{Operation: gen.OpPostDeviceCredentials, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer has no credential id")}
 	}
 	return out.ID, nil
 }
@@ -254,10 +243,10 @@ func (c *Client) CreateDeviceCredential(ctx context.Context, dc DeviceCredential
 // (delete_device-credentials_by_id), scope
 // delete:current_user_device_credentials.
 func (c *Client) DeleteDeviceCredential(ctx context.Context, id string) error {
-	if err := checkSegment(opDeleteCredential, "id", id); err != nil {
+	if err := checkSegment(gen.OpDeleteDeviceCredentialsByID, "id", id); err != nil {
 		return err
 	}
-	_, err := c.do(ctx, opDeleteCredential, http.MethodDelete, func(ctx context.Context) (*http.Response, error) {
+	_, err := c.do(ctx, gen.OpDeleteDeviceCredentialsByID, http.MethodDelete, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.DeleteDeviceCredentialsByID(ctx, id)
 	})
 	var apiErr *Error

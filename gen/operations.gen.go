@@ -18,13 +18,24 @@ type Operation struct {
 	Scopes []string
 }
 
+// Operation ids, each named after the generated client's method.
+const (
+	OpPostDeviceCredentials       = "post_device-credentials"
+	OpDeleteDeviceCredentialsByID = "delete_device-credentials_by_id"
+	OpGetUsersByID                = "get_users_by_id"
+	OpPatchUsersByID              = "patch_users_by_id"
+	OpGetEnrollments              = "get_enrollments"
+	OpPostIdentities              = "post_identities"
+	OpDeleteUserIdentityByUserID  = "delete_user_identity_by_user_id"
+)
+
 // Operations lists every operation of the document, sorted by path then method.
 var Operations = []Operation{
-	{ID: "post_device-credentials", Method: "POST", Path: "/device-credentials", UserParam: "", Scopes: []string{"create:current_user_device_credentials"}},
-	{ID: "delete_device-credentials_by_id", Method: "DELETE", Path: "/device-credentials/{id}", UserParam: "", Scopes: []string{"delete:current_user_device_credentials"}},
-	{ID: "get_users_by_id", Method: "GET", Path: "/users/{id}", UserParam: "id", Scopes: []string{"read:current_user"}},
-	{ID: "patch_users_by_id", Method: "PATCH", Path: "/users/{id}", UserParam: "id", Scopes: []string{"update:current_user_metadata", "create:current_user_metadata"}},
-	{ID: "get_enrollments", Method: "GET", Path: "/users/{id}/enrollments", UserParam: "id", Scopes: []string{"read:current_user"}},
-	{ID: "post_identities", Method: "POST", Path: "/users/{id}/identities", UserParam: "id", Scopes: []string{"update:current_user_identities"}},
-	{ID: "delete_user_identity_by_user_id", Method: "DELETE", Path: "/users/{id}/identities/{provider}/{user_id}", UserParam: "id", Scopes: []string{"update:current_user_identities"}},
+	{ID: OpPostDeviceCredentials, Method: "POST", Path: "/device-credentials", UserParam: "", Scopes: []string{"create:current_user_device_credentials"}},
+	{ID: OpDeleteDeviceCredentialsByID, Method: "DELETE", Path: "/device-credentials/{id}", UserParam: "", Scopes: []string{"delete:current_user_device_credentials"}},
+	{ID: OpGetUsersByID, Method: "GET", Path: "/users/{id}", UserParam: "id", Scopes: []string{"read:current_user"}},
+	{ID: OpPatchUsersByID, Method: "PATCH", Path: "/users/{id}", UserParam: "id", Scopes: []string{"update:current_user_metadata", "create:current_user_metadata"}},
+	{ID: OpGetEnrollments, Method: "GET", Path: "/users/{id}/enrollments", UserParam: "id", Scopes: []string{"read:current_user"}},
+	{ID: OpPostIdentities, Method: "POST", Path: "/users/{id}/identities", UserParam: "id", Scopes: []string{"update:current_user_identities"}},
+	{ID: OpDeleteUserIdentityByUserID, Method: "DELETE", Path: "/users/{id}/identities/{provider}/{user_id}", UserParam: "id", Scopes: []string{"update:current_user_identities"}},
 }

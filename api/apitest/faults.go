@@ -8,18 +8,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/auth0me/auth0me/gen"
 )
 
 // Operation ids of the seven Management API operations, as Auth0's OpenAPI
-// document names them. They key fault injection.
+// document names them (the values of package gen's constants, generated from
+// the spec). They key fault injection.
 const (
-	OpGetUser                = "get_users_by_id"
-	OpGetEnrollments         = "get_enrollments"
-	OpLinkIdentity           = "post_identities"
-	OpUnlinkIdentity         = "delete_user_identity_by_user_id"
-	OpPatchUser              = "patch_users_by_id"
-	OpCreateDeviceCredential = "post_device-credentials"
-	OpDeleteDeviceCredential = "delete_device-credentials_by_id"
+	OpGetUser                = gen.OpGetUsersByID
+	OpGetEnrollments         = gen.OpGetEnrollments
+	OpLinkIdentity           = gen.OpPostIdentities
+	OpUnlinkIdentity         = gen.OpDeleteUserIdentityByUserID
+	OpPatchUser              = gen.OpPatchUsersByID
+	OpCreateDeviceCredential = gen.OpPostDeviceCredentials
+	OpDeleteDeviceCredential = gen.OpDeleteDeviceCredentialsByID
 )
 
 // DropMode says when a fault closes the connection without an answer.

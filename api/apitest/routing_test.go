@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/auth0me/auth0me/api/apitest"
+	"github.com/auth0me/auth0me/gen"
 )
 
 // Rule 2: the seven operations, routed on the escaped path.
@@ -91,15 +92,15 @@ func TestRule3ScopeSubjectExistence(t *testing.T) {
 		okStatus                   int
 	}
 	ops := []op{
-		{"get_users_by_id", "GET", "", "", []string{"read:users", "read:current_user", "read:user_idp_tokens"},
+		{gen.OpGetUsersByID, "GET", "", "", []string{"read:users", "read:current_user", "read:user_idp_tokens"},
 			"Insufficient scope, expected any of: read:users,read:current_user,read:user_idp_tokens", 200},
-		{"get_enrollments", "GET", "/enrollments", "", []string{"read:users", "read:current_user"},
+		{gen.OpGetEnrollments, "GET", "/enrollments", "", []string{"read:users", "read:current_user"},
 			"Insufficient scope, expected any of: read:users,read:current_user", 200},
-		{"post_identities", "POST", "/identities", `{"link_with":"x"}`, []string{"update:users", "update:current_user_identities"},
+		{gen.OpPostIdentities, "POST", "/identities", `{"link_with":"x"}`, []string{"update:users", "update:current_user_identities"},
 			"Insufficient scope, expected any of: update:users,update:current_user_identities", 400},
-		{"delete_user_identity_by_user_id", "DELETE", "/identities/google-oauth2/1", "", []string{"update:users", "update:current_user_identities"},
+		{gen.OpDeleteUserIdentityByUserID, "DELETE", "/identities/google-oauth2/1", "", []string{"update:users", "update:current_user_identities"},
 			"Insufficient scope, expected any of: update:users,update:current_user_identities", 200},
-		{"patch_users_by_id", "PATCH", "", `{"user_metadata":{"a":1}}`,
+		{gen.OpPatchUsersByID, "PATCH", "", `{"user_metadata":{"a":1}}`,
 			[]string{"update:users", "update:users_app_metadata", "update:current_user_metadata", "create:current_user_metadata"},
 			"Insufficient scope, expected any of: update:users,update:users_app_metadata,update:current_user_metadata", 200},
 	}

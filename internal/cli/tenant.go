@@ -132,8 +132,8 @@ func domainFromAudience(aud []string) string {
 // first, then identities, metadata and device credentials, as the README's
 // table does. Operations gen.Operations adds later come last.
 var opOrder = []string{
-	"get_users_by_id", "get_enrollments", "post_identities", "delete_user_identity_by_user_id",
-	"patch_users_by_id", "post_device-credentials", "delete_device-credentials_by_id",
+	gen.OpGetUsersByID, gen.OpGetEnrollments, gen.OpPostIdentities, gen.OpDeleteUserIdentityByUserID,
+	gen.OpPatchUsersByID, gen.OpPostDeviceCredentials, gen.OpDeleteDeviceCredentialsByID,
 }
 
 // operations returns gen.Operations in opOrder.

@@ -1,7 +1,10 @@
 // Command optable generates gen/operations.gen.go, the table of operations
 // the guard routes by, from the current-user OpenAPI document.
 //
-// For each operation it records the operationId, method, path template, the
+// It declares one constant per operationId, named Op followed by the name of
+// the generated client's method for the operation (OpGetUsersByID for
+// get_users_by_id), so that no other package types an operation id. For each
+// operation the table records the operationId, method, path template, the
 // path parameter marked x-auth0me-acting-user, and the any-of scope set: the
 // document states "any of these scopes" the OpenAPI way, as one security
 // requirement per scope, so a requirement that lists two scopes (which would
@@ -137,6 +140,26 @@ func operations(spec []byte) ([]operation, error) {
 	return ops, nil
 }
 
+// constName is "Op" and the operationId in Go's camel case, as oapi-codegen's
+// ToCamelCaseWithInitialisms names the client's method (gen/oapi-codegen.yaml):
+// words split at every character other than a letter or digit, "id" written
+// ID. The generator's other initialisms do not occur in these ids;
+// TestConstantsNameClientMethods checks every name against gen.Client.
+func constName(id string) string {
+	var b strings.Builder
+	b.WriteString("Op")
+	for _, w := range strings.FieldsFunc(id, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}) {
+		if strings.EqualFold(w, "id") {
+			b.WriteString("ID")
+			continue
+		}
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	return b.String()
+}
+
 func asList(v any) []any {
 	l, _ := v.([]any)
 	return l
@@ -162,8 +185,6 @@ type Operation struct {
 	Scopes []string
 }
 
-// Operations lists every operation of the document, sorted by path then method.
-var Operations = []Operation{
 `
 
 // generate renders the table as gofmt-ed Go source.
@@ -174,13 +195,18 @@ func generate(spec []byte, name string) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.WriteString(header)
+	b.WriteString("\n// Operation ids, each named after the generated client's method.\nconst (\n")
+	for _, o := range ops {
+		fmt.Fprintf(&b, "\t%s = %q\n", constName(o.id), o.id)
+	}
+	b.WriteString(")\n\n// Operations lists every operation of the document, sorted by path then method.\nvar Operations = []Operation{\n")
 	for _, o := range ops {
 		quoted := make([]string, len(o.scopes))
 		for i, s := range o.scopes {
 			quoted[i] = strconv.Quote(s)
 		}
-		fmt.Fprintf(&b, "\t{ID: %q, Method: %q, Path: %q, UserParam: %q, Scopes: []string{%s}},\n",
-			o.id, o.method, o.path, o.userParam, strings.Join(quoted, ", "))
+		fmt.Fprintf(&b, "\t{ID: %s, Method: %q, Path: %q, UserParam: %q, Scopes: []string{%s}},\n",
+			constName(o.id), o.method, o.path, o.userParam, strings.Join(quoted, ", "))
 	}
 	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())

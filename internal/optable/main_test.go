@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/auth0me/auth0me/gen"
 )
 
 func readSpec(t *testing.T) []byte {
@@ -79,6 +82,24 @@ func TestTableContents(t *testing.T) {
 		got := o.method + " " + o.path + " " + o.userParam + " " + strings.Join(o.scopes, ",")
 		if got != want[o.id] {
 			t.Errorf("%s: %q, want %q", o.id, got, want[o.id])
+		}
+	}
+}
+
+// TestConstantsNameClientMethods: each constant's name, less "Op", is the
+// name of the generated client's method for the operation.
+func TestConstantsNameClientMethods(t *testing.T) {
+	t.Parallel()
+	client := reflect.TypeFor[*gen.Client]()
+	for _, op := range gen.Operations {
+		name := strings.TrimPrefix(constName(op.ID), "Op")
+		if _, ok := client.MethodByName(name); !ok {
+			t.Errorf("%s: constant Op%s, but gen.Client has no method %s", op.ID, name, name)
+		}
+	}
+	for id, want := range map[string]string{"get_users_by_id": "OpGetUsersByID", "post_device-credentials": "OpPostDeviceCredentials", "a__b-id_c": "OpABIDC"} {
+		if got := constName(id); got != want {
+			t.Errorf("constName(%q) = %q, want %q", id, got, want)
 		}
 	}
 }

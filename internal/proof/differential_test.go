@@ -141,25 +141,25 @@ type diffOp struct {
 var fuzzDeviceID string
 
 var diffOps = []diffOp{
-	{id: "get_users_by_id", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
+	{id: gen.OpGetUsersByID, forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		return g.GetUsersByID(ctx, id, nil)
 	}},
-	{id: "get_enrollments", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
+	{id: gen.OpGetEnrollments, forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		return g.GetEnrollments(ctx, id)
 	}},
-	{id: "patch_users_by_id", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
+	{id: gen.OpPatchUsersByID, forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		md := gen.UserMetadata{"proof": "differential"}
 		return g.PatchUsersByID(ctx, id, gen.PatchUsersByIDJSONRequestBody{UserMetadata: md})
 	}},
-	{id: "post_identities", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, c *diffCaller, id string) (*http.Response, error) {
+	{id: gen.OpPostIdentities, forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, c *diffCaller, id string) (*http.Response, error) {
 		return g.PostIdentities(ctx, id, gen.PostIdentitiesJSONRequestBody{LinkWith: c.secondaryIDToken})
 	}},
-	{id: "delete_user_identity_by_user_id", forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
+	{id: gen.OpDeleteUserIdentityByUserID, forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		// An identity that is not linked: the tenant answers 200 with the
 		// identities unchanged, so the case leaves no trace.
 		return g.DeleteUserIdentityByUserID(ctx, id, "github", "not-linked")
 	}},
-	{id: "post_device-credentials", forms: createForms, call: func(ctx context.Context, g *gen.Client, c *diffCaller, variant string) (*http.Response, error) {
+	{id: gen.OpPostDeviceCredentials, forms: createForms, call: func(ctx context.Context, g *gen.Client, c *diffCaller, variant string) (*http.Response, error) {
 		body := gen.PostDeviceCredentialsJSONRequestBody{DeviceName: "proof", DeviceID: "0a1b2c", Type: gen.PublicKey, Value: "cHVibGljIGtleQ=="}
 		switch variant {
 		case "duplicate":
@@ -173,7 +173,7 @@ var diffOps = []diffOp{
 		}
 		return g.PostDeviceCredentials(ctx, body)
 	}},
-	{id: "delete_device-credentials_by_id", forms: credentialForms, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
+	{id: gen.OpDeleteDeviceCredentialsByID, forms: credentialForms, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
 		return g.DeleteDeviceCredentialsByID(ctx, id)
 	}},
 }
@@ -319,16 +319,16 @@ func cmpOr(a, b string) string {
 // restore undoes what a successful bypassed call changed.
 func (c *diffCaller) restore(ctx context.Context, op, arg string, body []byte) error {
 	switch op {
-	case "post_identities":
+	case gen.OpPostIdentities:
 		provider, rest, _ := strings.Cut(c.secondary, "|")
 		return expectStatus(c.admin.DeleteUserIdentityByUserID(ctx, c.sub, gen.UserIdentityProviderEnum(provider), rest))(http.StatusOK)
-	case "post_device-credentials":
+	case gen.OpPostDeviceCredentials:
 		var created struct{ ID string }
 		if err := json.Unmarshal(body, &created); err != nil || created.ID == "" {
 			return fmt.Errorf("created credential has no id: %s", clipText(string(body)))
 		}
 		return expectStatus(c.admin.DeleteDeviceCredentialsByID(ctx, created.ID))(http.StatusNoContent)
-	case "delete_device-credentials_by_id":
+	case gen.OpDeleteDeviceCredentialsByID:
 		if arg != c.ownCred.ID {
 			return fmt.Errorf("deleted credential %q, which is not the caller's", arg)
 		}
@@ -534,8 +534,8 @@ func TestDifferentialDetectsAWrongGuard(t *testing.T) {
 		op     string
 		mutate func(*gen.Operation)
 	}{
-		{"wrong scope", "get_users_by_id", func(o *gen.Operation) { o.Scopes = []string{"update:current_user_metadata"} }},
-		{"no subject check", "patch_users_by_id", func(o *gen.Operation) { o.UserParam = "" }},
+		{"wrong scope", gen.OpGetUsersByID, func(o *gen.Operation) { o.Scopes = []string{"update:current_user_metadata"} }},
+		{"no subject check", gen.OpPatchUsersByID, func(o *gen.Operation) { o.UserParam = "" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tn, callers := diffTenant(t)

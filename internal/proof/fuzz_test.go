@@ -3,6 +3,8 @@ package proof
 import (
 	"regexp"
 	"testing"
+
+	"github.com/auth0me/auth0me/gen"
 )
 
 var deviceIDPattern = regexp.MustCompile(`^[-A-Fa-f0-9]{1,36}$`)
@@ -28,11 +30,11 @@ func FuzzDifferentialGating(f *testing.F) {
 		// The refusal the tenant gives when the guard sends, which the
 		// guard cannot foresee: it depends on the tenant's state.
 		switch d.id {
-		case "delete_device-credentials_by_id":
+		case gen.OpDeleteDeviceCredentialsByID:
 			if id != c.ownCred.ID {
 				form.serverOnly = serverNoCred
 			}
-		case "post_device-credentials":
+		case gen.OpPostDeviceCredentials:
 			form.arg = literal("fuzz")
 			switch {
 			case id == c.ownCred.DeviceID:

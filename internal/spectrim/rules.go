@@ -1,13 +1,18 @@
 package spectrim
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/auth0me/auth0me/gen"
+)
 
 // The rules of the current-user document live here, in code, so that trimming
 // a new upstream document applies them again instead of relying on hand edits.
 
-// opRule selects one upstream operation and says how to trim it.
+// opRule selects one upstream operation, by its operationId (package gen's
+// constant, generated from the committed document), and says how to trim it.
 type opRule struct {
-	method, path string
+	id string
 	// summary and description are the project's own words.
 	summary, description string
 	// actingUser names the path parameter that holds the acting user's id.
@@ -29,32 +34,32 @@ type bodyRule struct {
 // order of the documentation's scope table.
 var operations = []opRule{
 	{
-		method: "get", path: "/users/{id}",
+		id: gen.OpGetUsersByID,
 		summary:     "Read the current user",
 		description: "Returns the profile of the user the token was issued for.",
 		actingUser:  "id",
 	},
 	{
-		method: "get", path: "/users/{id}/enrollments",
+		id: gen.OpGetEnrollments,
 		summary:     "List the current user's MFA enrollments",
 		description: "Returns every multi-factor enrollment of the token's user; an empty array when there is none.",
 		actingUser:  "id",
 	},
 	{
-		method: "post", path: "/users/{id}/identities",
+		id: gen.OpPostIdentities,
 		summary:     "Link an identity to the current user",
 		description: "Links the account whose ID token is given in link_with to the token's user, who stays the primary account. Returns the primary's identities, primary first.",
 		actingUser:  "id",
 		body:        &bodyRule{keep: []string{"link_with"}, required: []string{"link_with"}},
 	},
 	{
-		method: "delete", path: "/users/{id}/identities/{provider}/{user_id}",
+		id: gen.OpDeleteUserIdentityByUserID,
 		summary:     "Unlink an identity from the current user",
 		description: "Removes a secondary identity, named by its provider and its id without the provider prefix, from the token's user. Returns the identities that remain.",
 		actingUser:  "id",
 	},
 	{
-		method: "patch", path: "/users/{id}",
+		id: gen.OpPatchUsersByID,
 		summary:     "Update the current user's metadata",
 		description: "Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.",
 		actingUser:  "id",
@@ -65,7 +70,7 @@ var operations = []opRule{
 		body: &bodyRule{keep: []string{"user_metadata"}, required: []string{"user_metadata"}},
 	},
 	{
-		method: "post", path: "/device-credentials",
+		id: gen.OpPostDeviceCredentials,
 		summary:     "Create a public-key device credential for the current user",
 		description: "Stores a public key for one of the token's user's devices. Returns the new credential's id.",
 		body: &bodyRule{
@@ -74,7 +79,7 @@ var operations = []opRule{
 		},
 	},
 	{
-		method: "delete", path: "/device-credentials/{id}",
+		id: gen.OpDeleteDeviceCredentialsByID,
 		summary:     "Delete one of the current user's device credentials",
 		description: "Deletes a device credential of the token's user.",
 	},

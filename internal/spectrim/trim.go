@@ -85,25 +85,25 @@ func trimDoc(doc object) (object, error) {
 
 	outPaths := object{}
 	used := map[string]bool{}
+	byID := operationsByID(paths)
 	for _, r := range operations {
-		item, _ := paths[r.path].(object)
-		op, _ := item[r.method].(object)
-		if op == nil {
-			return nil, fmt.Errorf("%w: no %s %s", ErrInput, strings.ToUpper(r.method), r.path)
+		up, ok := byID[r.id]
+		if !ok {
+			return nil, fmt.Errorf("%w: no operation %s (renamed or removed upstream?)", ErrInput, r.id)
 		}
-		o, err := t.operation(r, op, item)
+		o, err := t.operation(r, up.op, up.item)
 		if err != nil {
 			return nil, err
 		}
 		for _, s := range o.scopes {
 			used[s] = true
 		}
-		pi, _ := outPaths[r.path].(object)
+		pi, _ := outPaths[up.path].(object)
 		if pi == nil {
 			pi = object{}
-			outPaths[r.path] = pi
+			outPaths[up.path] = pi
 		}
-		pi[r.method] = o.op
+		pi[up.method] = o.op
 	}
 
 	outSchemas := object{}
@@ -171,6 +171,27 @@ func trimDoc(doc object) (object, error) {
 	}, nil
 }
 
+// upstreamOp is one operation of a document, with where it sits.
+type upstreamOp struct {
+	method, path string
+	op, item     object
+}
+
+// operationsByID indexes a document's operations by operationId.
+func operationsByID(paths object) map[string]upstreamOp {
+	out := map[string]upstreamOp{}
+	for path, raw := range paths {
+		item, _ := raw.(object)
+		for method, rawOp := range item {
+			op, _ := rawOp.(object)
+			if id, _ := op["operationId"].(string); id != "" {
+				out[id] = upstreamOp{method: method, path: path, op: op, item: item}
+			}
+		}
+	}
+	return out
+}
+
 func infoVersion(doc object) (string, bool) {
 	info, _ := doc["info"].(object)
 	switch v := info["version"].(type) {
@@ -194,10 +215,7 @@ type trimmedOp struct {
 }
 
 func (t *trimmer) operation(r opRule, op, item object) (trimmedOp, error) {
-	id, _ := op["operationId"].(string)
-	if id == "" {
-		return trimmedOp{}, fmt.Errorf("%w: %s %s has no operationId", ErrInput, strings.ToUpper(r.method), r.path)
-	}
+	id := r.id
 	out := object{
 		"operationId": id,
 		"summary":     r.summary,
