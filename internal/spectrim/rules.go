@@ -34,32 +34,32 @@ type bodyRule struct {
 // order of the documentation's scope table.
 var operations = []opRule{
 	{
-		id: gen.OpGetUsersByID,
+		id:          gen.OpGetUsersByID,
 		summary:     "Read the current user",
 		description: "Returns the profile of the user the token was issued for.",
 		actingUser:  "id",
 	},
 	{
-		id: gen.OpGetEnrollments,
+		id:          gen.OpGetEnrollments,
 		summary:     "List the current user's MFA enrollments",
 		description: "Returns every multi-factor enrollment of the token's user; an empty array when there is none.",
 		actingUser:  "id",
 	},
 	{
-		id: gen.OpPostIdentities,
+		id:          gen.OpPostIdentities,
 		summary:     "Link an identity to the current user",
 		description: "Links the account whose ID token is given in link_with to the token's user, who stays the primary account. Returns the primary's identities, primary first.",
 		actingUser:  "id",
 		body:        &bodyRule{keep: []string{"link_with"}, required: []string{"link_with"}},
 	},
 	{
-		id: gen.OpDeleteUserIdentityByUserID,
+		id:          gen.OpDeleteUserIdentityByUserID,
 		summary:     "Unlink an identity from the current user",
 		description: "Removes a secondary identity, named by its provider and its id without the provider prefix, from the token's user. Returns the identities that remain.",
 		actingUser:  "id",
 	},
 	{
-		id: gen.OpPatchUsersByID,
+		id:          gen.OpPatchUsersByID,
 		summary:     "Update the current user's metadata",
 		description: "Merges user_metadata into the token's user at the first level: a key set to null is removed, and an empty object removes every key. A user-scoped token may change nothing else.",
 		actingUser:  "id",
@@ -70,7 +70,7 @@ var operations = []opRule{
 		body: &bodyRule{keep: []string{"user_metadata"}, required: []string{"user_metadata"}},
 	},
 	{
-		id: gen.OpPostDeviceCredentials,
+		id:          gen.OpPostDeviceCredentials,
 		summary:     "Create a public-key device credential for the current user",
 		description: "Stores a public key for one of the token's user's devices. Returns the new credential's id.",
 		body: &bodyRule{
@@ -79,7 +79,7 @@ var operations = []opRule{
 		},
 	},
 	{
-		id: gen.OpDeleteDeviceCredentialsByID,
+		id:          gen.OpDeleteDeviceCredentialsByID,
 		summary:     "Delete one of the current user's device credentials",
 		description: "Deletes a device credential of the token's user.",
 	},
