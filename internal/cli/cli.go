@@ -171,7 +171,7 @@ func newCmdRoot(f *factory) *cobra.Command {
 	root.AddCommand(
 		newCmdLogin(f, nil),
 		newCmdLogout(f, nil),
-		newCmdToken(f, nil),
+		newCmdStatus(f, nil),
 		newCmdMe(f, nil),
 		newCmdEnrollments(f, nil),
 		newCmdMetadata(f),

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/auth0me/auth0me/api"
-	"github.com/auth0me/auth0me/scopeguard"
 	"github.com/spf13/cobra"
 )
 
@@ -238,130 +237,6 @@ func jsonValue(v any) string {
 		return fmt.Sprint(v)
 	}
 	return strings.TrimSuffix(buf.String(), "\n")
-}
-
-// tokenReport is the token command's JSON.
-type tokenReport struct {
-	Subject    string      `json:"subject"`
-	Issuer     string      `json:"issuer"`
-	Audience   []string    `json:"audience"`
-	Client     string      `json:"authorized_party,omitempty"`
-	Scopes     []string    `json:"scopes"`
-	IssuedAt   time.Time   `json:"issued_at,omitzero"`
-	ExpiresAt  time.Time   `json:"expires_at,omitzero"`
-	Expired    bool        `json:"expired"`
-	Source     string      `json:"source"`
-	Operations []opAllowed `json:"operations"`
-}
-
-type opAllowed struct {
-	ID      string   `json:"id"`
-	Method  string   `json:"method"`
-	Path    string   `json:"path"`
-	AnyOf   []string `json:"scopes_any_of"`
-	Allowed bool     `json:"allowed"`
-}
-
-type tokenOptions struct{ f *factory }
-
-func newCmdToken(f *factory, runF func(context.Context, *tokenOptions) error) *cobra.Command {
-	o := &tokenOptions{f: f}
-	return &cobra.Command{
-		Use:   "token",
-		Short: "Show the token's subject, scopes, expiry, audience, and which of the seven operations it allows",
-		Example: `auth0me token
-auth0me token --token eyJhbGciOi...
-AUTH0_TOKEN=$(cat token.jwt) auth0me token --json | jq .operations`,
-		Args: argsRange(0, 0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(runF, runToken)(cmd.Context(), o)
-		},
-	}
-}
-
-func runToken(ctx context.Context, o *tokenOptions) error {
-	f := o.f
-	sess, err := f.session(ctx)
-	if err != nil {
-		return err
-	}
-	tok, err := sess.ts.Token()
-	if err != nil {
-		return err
-	}
-	claims, err := scopeguard.ParseClaims(tok.AccessToken)
-	if err != nil {
-		return &loginErr{msg: "the token is not a readable JWT", err: err}
-	}
-	rep := tokenReport{
-		Subject:   claims.Subject,
-		Issuer:    claims.Issuer,
-		Audience:  claims.Audience,
-		Client:    claims.AuthorizedParty,
-		Scopes:    claims.Scopes,
-		IssuedAt:  claims.IssuedAt.UTC(),
-		ExpiresAt: claims.Expiry.UTC(),
-		Expired:   !claims.Expiry.IsZero() && !time.Now().Before(claims.Expiry),
-		Source:    sess.source,
-	}
-	if rep.Scopes == nil {
-		rep.Scopes = []string{}
-	}
-	for _, op := range operations() {
-		rep.Operations = append(rep.Operations, opAllowed{ID: op.ID, Method: op.Method, Path: op.Path, AnyOf: op.Scopes, Allowed: claims.Allows(op)})
-	}
-	if f.json {
-		return f.printJSON(rep)
-	}
-	var b strings.Builder
-	exp := fmtTime(rep.ExpiresAt)
-	switch {
-	case rep.ExpiresAt.IsZero():
-		exp = "- (no exp claim)"
-	case rep.Expired:
-		exp += " (expired)"
-	default:
-		exp += fmt.Sprintf(" (in %v)", time.Until(rep.ExpiresAt).Round(time.Minute))
-	}
-	scopes := strings.Join(rep.Scopes, " ")
-	if scopes == "" {
-		scopes = "(none)"
-	}
-	table(&b, [][]string{
-		{"Subject", rep.Subject},
-		{"Issuer", rep.Issuer},
-		{"Audience", strings.Join(rep.Audience, " ")},
-		{"Client (azp)", rep.Client},
-		{"Scopes", scopes},
-		{"Issued", fmtTime(rep.IssuedAt)},
-		{"Expires", exp},
-		{"Source", rep.Source},
-	})
-	if claims.IsClientCredentials() {
-		b.WriteString("\nThis is a client-credentials (admin) token, not a user's: the guard refuses it.\n")
-	}
-	b.WriteString("\nOperations:\n")
-	rows := [][]string{}
-	for _, op := range rep.Operations {
-		verdict, why := "allowed", "with "+strings.Join(grantedOf(op.AnyOf, claims), " ")
-		if !op.Allowed {
-			verdict, why = "refused", "needs "+strings.Join(op.AnyOf, " or ")
-		}
-		rows = append(rows, []string{"  " + verdict, op.Method, op.Path, why})
-	}
-	table(&b, rows)
-	_, err = io.WriteString(f.out, b.String())
-	return err
-}
-
-func grantedOf(anyOf []string, c *scopeguard.Claims) []string {
-	var out []string
-	for _, s := range anyOf {
-		if c.HasScope(s) {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func runMe(ctx context.Context, o *meOptions) error {

@@ -283,6 +283,7 @@ func TestUsage(t *testing.T) {
 		{"no args", nil, cli.ExitUsage, "", "Commands:"},
 		{"help flag", []string{"--help"}, cli.ExitOK, "'auth0me help exit-codes'", ""},
 		{"help help", []string{"help", "help"}, cli.ExitOK, "Usage:\n  auth0me help", ""},
+		{"token is status", []string{"token", "--help"}, cli.ExitOK, "Aliases:\n  token", ""},
 		{"exit codes", []string{"help", "exit-codes"}, cli.ExitOK, "  3    refused by the scope guard", ""},
 		{"version flag", []string{"--version"}, cli.ExitOK, "auth0me ", ""},
 		{"version command", []string{"version"}, cli.ExitOK, "auth0me ", ""},
@@ -336,7 +337,7 @@ func TestUsage(t *testing.T) {
 func TestEveryCommandHasHelp(t *testing.T) {
 	t.Parallel()
 	for _, c := range [][]string{
-		{"login"}, {"logout"}, {"token"}, {"me"}, {"enrollments"}, {"metadata"}, {"metadata", "set"}, {"metadata", "unset"},
+		{"login"}, {"logout"}, {"status"}, {"me"}, {"enrollments"}, {"metadata"}, {"metadata", "set"}, {"metadata", "unset"},
 		{"link"}, {"unlink"}, {"device-credential"}, {"device-credential", "create"}, {"device-credential", "delete"}, {"demo"},
 	} {
 		t.Run(strings.Join(c, "_"), func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/oauth2"
 
 	"github.com/auth0me/auth0me/api/apitest"
 	"github.com/auth0me/auth0me/internal/cli"
@@ -231,4 +232,14 @@ func golden(t *testing.T, name, got string) {
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
+}
+
+// refreshWith spends the refresh token rt at the tenant, behind the
+// command's back.
+func refreshWith(t *testing.T, tn *apitest.Tenant, rt string) error {
+	t.Helper()
+	cfg := &oauth2.Config{ClientID: tn.ClientID(), Endpoint: oauth2.Endpoint{TokenURL: tn.URL() + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}
+	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, tn.Client())
+	_, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+	return err
 }

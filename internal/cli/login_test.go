@@ -178,8 +178,8 @@ func TestLoginPKCE(t *testing.T) {
 		t.Errorf("want two refresh_token grants after the code grant, the first with the login's refresh token; got %d requests", len(forms))
 	}
 
-	// The token command reads the file too.
-	if res := h.run("token", "--json"); res.code != 0 || !strings.Contains(res.stdout, `"subject": "auth0|ada"`) {
+	// status reads the file too; --refresh refreshes the (5-second) token first.
+	if res := h.run("status", "--refresh", "--json"); res.code != 0 || !strings.Contains(res.stdout, `"subject": "auth0|ada"`) {
 		t.Errorf("token: %+v", res)
 	}
 
@@ -355,9 +355,7 @@ func TestRefreshFailure(t *testing.T) {
 	// Use the refresh token once, behind the command's back: with rotation
 	// the one in the file is then spent.
 	tf := h.readTokenFile()
-	cfg := &oauth2.Config{ClientID: tn.ClientID(), Endpoint: oauth2.Endpoint{TokenURL: tn.URL() + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}
-	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, tn.Client())
-	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tf.RefreshToken}).Token(); err != nil {
+	if err := refreshWith(t, tn, tf.RefreshToken); err != nil {
 		t.Fatal(err)
 	}
 	h.secrets = append(h.secrets, tf.RefreshToken, tf.AccessToken)

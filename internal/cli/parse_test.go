@@ -109,3 +109,31 @@ func TestHelpWidth(t *testing.T) {
 	}
 	walk(root)
 }
+
+func TestHumanDuration(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		0:                                     "0s",
+		-time.Second:                          "0s",
+		40 * time.Second:                      "40s",
+		40*time.Second + 900*time.Millisecond: "40s",
+		time.Minute:                           "1m",
+		5*time.Minute + 3*time.Second:         "5m3s",
+		24*time.Hour - time.Second:            "23h59m",
+		2 * time.Hour:                         "2h",
+		30 * 24 * time.Hour:                   "30d",
+		76 * time.Hour:                        "3d4h",
+	} {
+		if got := humanDuration(d); got != want {
+			t.Errorf("humanDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestNewCmdStatus(t *testing.T) {
+	t.Parallel()
+	got, err := parse(t, newCmdStatus, "--refresh")
+	if err != nil || !got.Refresh {
+		t.Errorf("status --refresh: %+v, %v", got, err)
+	}
+}

@@ -1,11 +1,8 @@
 package cli_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	"golang.org/x/oauth2"
 
 	"github.com/auth0me/auth0me/api/apitest"
 	"github.com/auth0me/auth0me/internal/cli"
@@ -87,9 +84,7 @@ func TestLogoutRevokes(t *testing.T) {
 	if revokes != 1 {
 		t.Errorf("%d revocation requests, want 1", revokes)
 	}
-	cfg := &oauth2.Config{ClientID: tn.ClientID(), Endpoint: oauth2.Endpoint{TokenURL: tn.URL() + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}
-	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, tn.Client())
-	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token(); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+	if err := refreshWith(t, tn, rt); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
 		t.Errorf("refresh with the revoked token: %v, want invalid_grant", err)
 	}
 
