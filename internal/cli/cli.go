@@ -121,7 +121,7 @@ func Run(ctx context.Context, env Env, args []string) int {
 		f.cmd = strings.TrimPrefix(cmd.CommandPath(), root.Name()+" ")
 	}
 	if err != nil {
-		return f.fail(err)
+		return f.fail(err, ctx.Err() != nil)
 	}
 	return ExitOK
 }

@@ -436,7 +436,7 @@ func (f *factory) updateMetadata(ctx context.Context, md map[string]any) error {
 	}
 	u, err := c.UpdateMetadata(ctx, md)
 	if err != nil {
-		return err
+		return argError(err, map[string]string{"metadata key": "KEY"})
 	}
 	if f.json {
 		return f.printJSON(u)
@@ -498,7 +498,7 @@ func runUnlink(ctx context.Context, o *unlinkOptions) error {
 	}
 	ids, err := c.UnlinkIdentity(ctx, o.Provider, o.UserID)
 	if err != nil {
-		return err
+		return argError(err, map[string]string{"provider": "PROVIDER", "user id": "USER_ID"})
 	}
 	return f.printIdentities("Unlinked "+o.Provider+"|"+o.UserID+".", ids)
 }
@@ -547,7 +547,7 @@ func runDeviceCredentialCreate(ctx context.Context, o *deviceCredentialCreateOpt
 	}
 	id, err := c.CreateDeviceCredential(ctx, api.DeviceCredential{DeviceName: o.Name, DeviceID: o.DeviceID, Value: o.Value, ClientID: o.ClientID})
 	if err != nil {
-		return err
+		return argError(err, map[string]string{"DeviceName": "--name", "DeviceID": "--device-id", "Value": "--value", "ClientID": "--client-id"})
 	}
 	if f.json {
 		return f.printJSON(map[string]string{"id": id})
@@ -563,7 +563,7 @@ func runDeviceCredentialDelete(ctx context.Context, o *deviceCredentialDeleteOpt
 		return err
 	}
 	if err := c.DeleteDeviceCredential(ctx, o.ID); err != nil {
-		return err
+		return argError(err, map[string]string{"id": "ID"})
 	}
 	if f.json {
 		return f.printJSON(map[string]any{"id": o.ID, "deleted": true})

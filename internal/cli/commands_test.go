@@ -232,6 +232,9 @@ func TestCommandsGolden(t *testing.T) {
 					if res.stdout != "" || strings.Count(res.stderr, "\n") != 1 {
 						t.Errorf("a failure must print one line on stderr and nothing on stdout; got %q and %q", res.stdout, res.stderr)
 					}
+					if strings.Count(res.stderr, "auth0me:") != 1 || strings.Contains(res.stderr, "api:") || strings.Contains(res.stderr, "scopeguard:") {
+						t.Errorf("a failure must carry one prefix, auth0me:; got %q", res.stderr)
+					}
 				case tc.check != nil:
 					tc.check(t, tn)
 				}
@@ -256,13 +259,22 @@ func checkJSON(t *testing.T, res result) {
 	}
 	var e struct {
 		Error struct {
-			Kind    string `json:"kind"`
-			Exit    int    `json:"exit"`
-			Message string `json:"message"`
+			Kind    string    `json:"kind"`
+			Exit    int       `json:"exit"`
+			Message string    `json:"message"`
+			Need    *[]string `json:"need"`
+			Granted *[]string `json:"granted"`
+			Hint    string    `json:"hint"`
 		} `json:"error"`
 	}
-	if err := json.Unmarshal([]byte(res.stderr), &e); err != nil || e.Error.Exit != res.code || e.Error.Message == "" {
+	if err := json.Unmarshal([]byte(res.stderr), &e); err != nil || e.Error.Exit != res.code || e.Error.Message == "" || e.Error.Kind == "" {
 		t.Errorf("stderr is not one JSON error with exit %d: %q (%v)", res.code, res.stderr, err)
+	}
+	if strings.Contains(e.Error.Message, "auth0me:") || strings.Contains(e.Error.Message, "api:") || strings.Contains(e.Error.Message, "scopeguard:") {
+		t.Errorf("JSON error message carries a package prefix: %q", e.Error.Message)
+	}
+	if res.code == cli.ExitRefused && (e.Error.Need == nil || len(*e.Error.Need) == 0 || e.Error.Granted == nil || e.Error.Hint == "") {
+		t.Errorf("a refusal's JSON error lacks need, granted or hint: %s", res.stderr)
 	}
 	if strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
 		t.Errorf("JSON error spans several lines: %q", res.stderr)

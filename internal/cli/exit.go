@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/oauth2"
 
 	"github.com/auth0me/auth0me/api"
+	"github.com/auth0me/auth0me/gen"
 	"github.com/auth0me/auth0me/scopeguard"
 )
 
@@ -22,10 +24,13 @@ const (
 	ExitUsage   = 2 // bad command line or argument, refused before anything was sent
 	ExitRefused = 3 // refused by the scope guard: the token does not allow the call
 	ExitLogin   = 4 // not signed in, sign-in failed, or the token is unusable (expired, malformed, refresh failed)
+
+	ExitInterrupted = 130 // interrupted (SIGINT, Ctrl-C; or SIGTERM): the shell's 128+2
 )
 
-// usageErr is a command-line problem.
-type usageErr struct{ msg string }
+// usageErr is a command-line problem. kind is "usage", or
+// "invalid_argument" for an argument Auth0 would refuse.
+type usageErr struct{ msg, kind string }
 
 func (e *usageErr) Error() string { return e.msg }
 
@@ -58,6 +63,8 @@ func classify(err error) (int, string) {
 	var ue *usageErr
 	var le *loginErr
 	switch {
+	case errors.As(err, &ue) && ue.kind != "":
+		return ExitUsage, ue.kind
 	case errors.As(err, &ue):
 		return ExitUsage, "usage"
 	case errors.As(err, &le):
@@ -156,47 +163,149 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// fail prints err (one line, or one JSON object with --json) on stderr and
-// returns its exit status.
-func (f *factory) fail(err error) int {
-	if code, ok := isReported(err); ok {
-		return code
+// errInfo is what the command says about a failure, the same in text and
+// in --json: what went wrong, and what to do about it.
+type errInfo struct {
+	kind    string
+	exit    int
+	message string
+	hint    string
+	// need and granted are the scopes of a refusal for want of scope.
+	need, granted []string
+	scope         bool
+	// status and code are Auth0's, for an answer of the Management API.
+	status int
+	code   string
+}
+
+// explain turns err into an errInfo. interrupted says the process got
+// SIGINT or SIGTERM while the command ran.
+func (f *factory) explain(err error, interrupted bool) errInfo {
+	if interrupted {
+		return errInfo{kind: "interrupted", exit: ExitInterrupted, message: "interrupted"}
 	}
 	code, kind := classify(err)
-	msg := describe(err)
-	if f.json {
-		e := map[string]any{"kind": kind, "exit": code, "message": msg}
-		var ae *api.Error
-		if errors.As(err, &ae) {
-			e["status"] = ae.StatusCode
-			if ae.Code != "" {
-				e["code"] = ae.Code
-			}
-			if ae.Message != "" {
-				e["message"] = ae.Message
-			}
+	e := errInfo{kind: kind, exit: code, message: unprefix(describe(err))}
+	var ue *usageErr
+	var le *loginErr
+	var se *scopeguard.ScopeError
+	var ae *api.Error
+	switch {
+	case errors.As(err, &ue):
+		e.message = ue.msg
+		e.hint = "see 'auth0me " + strings.TrimSpace(f.cmd+" --help") + "'"
+	case errors.As(err, &le):
+		e.message = le.msg
+		if le.err != nil {
+			e.message += ": " + unprefix(describe(le.err))
 		}
-		b, _ := json.Marshal(map[string]any{"error": e})
-		fmt.Fprintln(f.errw, string(b))
+		e.hint = le.hint
+	case errors.As(err, &se):
+		what := f.cmd
+		if what == "" {
+			what = "this call"
+		}
+		has := "has no scopes"
+		if len(se.Granted) > 0 {
+			has = "has " + strings.Join(se.Granted, " ")
+		}
+		e.scope, e.need, e.granted = true, slices.Clone(se.AnyOf), slices.Clone(se.Granted)
+		e.message = fmt.Sprintf("%s needs %s; this token %s", what, strings.Join(se.AnyOf, " or "), has)
+		if len(se.AnyOf) > 0 {
+			e.hint = "Sign in again with: auth0me login --scope " + se.AnyOf[0]
+		}
+	case kind == "refused":
+		e.message = "refused before sending: " + e.message
+	case kind == "token":
+		e.message = "unusable token, nothing was sent: " + e.message
+		e.hint = "sign in again with 'auth0me login', or pass a fresh --token"
+	case errors.As(err, &ae):
+		e.status, e.code = ae.StatusCode, ae.Code
+		e.message = "Auth0 answered " + e.message
+		if f.json && ae.Message != "" {
+			e.message = ae.Message // status and code are fields of their own
+		}
+	}
+	return e
+}
+
+// argError turns api's refusal of an argument into an error that names the
+// command's flag or argument for it (names maps api's field names, compared
+// without case, spaces or underscores); other errors pass through.
+func argError(err error, names map[string]string) error {
+	var ve *api.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	key := func(s string) string { return strings.ToLower(strings.NewReplacer(" ", "", "_", "").Replace(s)) }
+	for field, name := range names {
+		if key(field) == key(ve.Field) {
+			return &usageErr{msg: "invalid " + name + ": " + ve.Reason, kind: "invalid_argument"}
+		}
+	}
+	return err
+}
+
+// unprefix drops the "api: OPERATION: " and "scopeguard: " prefixes the
+// libraries' errors start with: the command speaks with one prefix,
+// "auth0me:", and names commands, not operation ids.
+func unprefix(s string) string {
+	for {
+		switch {
+		case strings.HasPrefix(s, "scopeguard: "):
+			s = strings.TrimPrefix(s, "scopeguard: ")
+		case strings.HasPrefix(s, "api: "):
+			s = strings.TrimPrefix(s, "api: ")
+			for _, op := range gen.Operations {
+				s = strings.TrimPrefix(s, op.ID+": ")
+			}
+		default:
+			return s
+		}
+	}
+}
+
+// fail prints err (one line, or one JSON object with --json) on stderr and
+// returns its exit status.
+func (f *factory) fail(err error, interrupted bool) int {
+	if code, ok := isReported(err); ok && !interrupted {
 		return code
 	}
-	prefix := "auth0me: "
-	suffix := ""
-	switch kind {
-	case "usage":
-		suffix = " (see 'auth0me " + strings.TrimSpace(f.cmd+" --help") + "')"
-	case "refused":
-		prefix += "refused by the guard, nothing was sent: "
-	case "token":
-		prefix += "unusable token, nothing was sent: "
-	case "api":
-		var ae *api.Error
-		if errors.As(err, &ae) {
-			prefix += "Auth0 answered "
+	e := f.explain(err, interrupted)
+	if f.json {
+		m := map[string]any{"kind": e.kind, "exit": e.exit, "message": e.message}
+		if e.hint != "" {
+			m["hint"] = e.hint
 		}
+		if e.scope {
+			m["need"], m["granted"] = nonNil(e.need), nonNil(e.granted)
+		}
+		if e.status != 0 {
+			m["status"] = e.status
+		}
+		if e.code != "" {
+			m["code"] = e.code
+		}
+		b, _ := json.Marshal(map[string]any{"error": m})
+		fmt.Fprintln(f.errw, string(b))
+		return e.exit
 	}
-	fmt.Fprintln(f.errw, prefix+msg+suffix)
-	return code
+	line := "auth0me: " + e.message
+	switch {
+	case e.scope:
+		line += ". " + e.hint
+	case e.hint != "":
+		line += " (" + e.hint + ")"
+	}
+	fmt.Fprintln(f.errw, oneLine(line))
+	return e.exit
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // redactSecret replaces every occurrence of secret in s.
