@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +19,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/auth0me/auth0me/gen"
+	"github.com/auth0me/auth0me/internal/baseurl"
+	"github.com/auth0me/auth0me/internal/bearer"
 	"github.com/auth0me/auth0me/scopeguard"
 )
 
@@ -72,16 +76,15 @@ type config struct {
 }
 
 // WithBaseURL replaces the base https://{domain}/api/v2/. It must be https,
-// or plain http to a loopback address (for tests, such as apitest's tenant).
-func WithBaseURL(u string) Option {
+// or plain http to a loopback address (for tests, such as apitest's
+// tenant), with a host and without user info, query or fragment.
+func WithBaseURL(raw string) Option {
 	return func(c *config) error {
-		if u == "" {
-			return fmt.Errorf("%w: empty base URL", ErrOption)
+		u, err := baseurl.Parse(raw)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrOption, err)
 		}
-		if !strings.HasSuffix(u, "/") {
-			u += "/"
-		}
-		c.baseURL = u
+		c.baseURL = u.String()
 		return nil
 	}
 }
@@ -142,8 +145,7 @@ func WithMaxRetries(n int) Option {
 	}
 }
 
-// WithBackoff sets the bounds of the exponential backoff with full jitter
-// used between retries of GET and DELETE after 5xx answers and connection
+// WithBackoff sets the bounds of the exponential backoff with jitter used between retries of GET and DELETE after 5xx answers and connection
 // errors (default 100ms to 5s).
 func WithBackoff(minWait, maxWait time.Duration) Option {
 	return func(c *config) error {
@@ -155,12 +157,12 @@ func WithBackoff(minWait, maxWait time.Duration) Option {
 	}
 }
 
-// WithRateLimit adds a client-side limit of r requests per second with the
-// given burst, shared by the Client and its per-user views, on top of the
+// WithRateLimit adds a client-side limit of r requests per second (finite
+// and positive) with the given burst (at least 1), shared by the Client and its per-user views, on top of the
 // pacing the server's headers drive.
 func WithRateLimit(r float64, burst int) Option {
 	return func(c *config) error {
-		if r <= 0 || burst < 1 {
+		if !(r > 0) || math.IsInf(r, 1) || burst < 1 { // NaN fails r > 0
 			return fmt.Errorf("%w: rate limit %v/s burst %d", ErrOption, r, burst)
 		}
 		c.limiter = rate.NewLimiter(rate.Limit(r), burst)
@@ -229,10 +231,9 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 		if domain == "" || strings.ContainsAny(domain, "/?#@ ") {
 			return nil, fmt.Errorf("%w: domain %q is not a host name", ErrOption, domain)
 		}
-		cfg.baseURL = "https://" + domain + "/api/v2/"
-	}
-	if _, err := url.Parse(cfg.baseURL); err != nil {
-		return nil, fmt.Errorf("%w: base URL: %v", ErrOption, err)
+		if err := WithBaseURL("https://" + domain + "/api/v2/")(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	var hc http.Client
 	if cfg.hc != nil {
@@ -245,7 +246,9 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 	capped := &capTransport{base: base, max: cfg.maxBody, logger: cfg.logger}
 	guard, err := scopeguard.New(cfg.baseURL, ts, append([]scopeguard.Option{scopeguard.WithBase(capped)}, cfg.guardOpts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("api: %w", err)
+		// Configuration, never a refusal: it matches ErrOption and the
+		// guard's own sentinel.
+		return nil, fmt.Errorf("%w: %w", ErrOption, err)
 	}
 	s := &shared{settings: cfg.settings, base: cfg.baseURL, timeout: hc.Timeout, guard: guard}
 	return s.view(guard), nil
@@ -285,10 +288,35 @@ func (c *Client) Claims(ctx context.Context) (*scopeguard.Claims, error) {
 }
 
 // exchange is one attempt's answer: its response, whose body has been read
-// and closed, and that body.
+// and closed, that body, and the tokens the call sent.
 type exchange struct {
-	resp *http.Response
-	body []byte
+	resp   *http.Response
+	body   []byte
+	tokens *sentTokens
+}
+
+// sentTokens are the access tokens the attempts of one call carried, as
+// capTransport saw them below the guard. A server may echo a token back;
+// what reaches an error or a log line from an answer is redacted with them.
+type sentTokens struct{ list []string }
+
+type sentTokensKey struct{}
+
+func (st *sentTokens) add(tok string) {
+	if st != nil && tok != "" && !slices.Contains(st.list, tok) {
+		st.list = append(st.list, tok)
+	}
+}
+
+// redact replaces each token, and its long parts, in s.
+func (st *sentTokens) redact(s string) string {
+	if st == nil {
+		return s
+	}
+	for _, tok := range st.list {
+		s = bearer.Redact(s, tok)
+	}
+	return s
 }
 
 // do runs one operation with pacing and retries. send makes one attempt
@@ -296,6 +324,8 @@ type exchange struct {
 // error that ended the call.
 func (c *Client) do(ctx context.Context, op, method string, send func(context.Context) (*http.Response, error)) (exchange, error) {
 	idempotent := method == http.MethodGet || method == http.MethodDelete
+	st := &sentTokens{}
+	ctx = context.WithValue(ctx, sentTokensKey{}, st)
 	// uncertain: an earlier attempt failed where the server may have acted.
 	uncertain := false
 	for attempt := 1; ; attempt++ {
@@ -325,7 +355,7 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 		}
 		retriesLeft := attempt <= c.maxRetries
 		if err != nil {
-			err = classify(op, resp, err)
+			err = classify(op, resp, err, st)
 			if !retriesLeft || ctx.Err() != nil || !retryable(err, idempotent) {
 				return exchange{}, err
 			}
@@ -337,9 +367,9 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 			continue
 		}
 		if resp.StatusCode/100 == 2 {
-			return exchange{resp: resp, body: body}, nil
+			return exchange{resp: resp, body: body, tokens: st}, nil
 		}
-		apiErr := newError(op, resp, body, now)
+		apiErr := newError(op, resp, body, now, st.redact)
 		apiErr.Attempts = attempt
 		apiErr.uncertain = uncertain
 		var wait time.Duration
@@ -398,20 +428,20 @@ func readBody(resp *http.Response) ([]byte, error) {
 
 // classify wraps a failed attempt's error for the caller. resp is non-nil
 // when the failure came while reading the body.
-func classify(op string, resp *http.Response, err error) error {
+func classify(op string, resp *http.Response, err error, st *sentTokens) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // the URL adds nothing the operation does not say
 	}
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):
-		return &ResponseError{Operation: op, StatusCode: statusOf(resp), Err: ErrBodyTooLarge}
+		return &ResponseError{Operation: op, StatusCode: statusOf(resp), Err: ErrBodyTooLarge, tokens: st}
 	case scopeguard.Refused(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("api: %s: %w", op, err)
 	case resp != nil:
-		return &ResponseError{Operation: op, StatusCode: resp.StatusCode, Err: err, read: true}
+		return &ResponseError{Operation: op, StatusCode: resp.StatusCode, Err: err, read: true, tokens: st}
 	}
-	return &ConnectionError{Operation: op, Err: err}
+	return &ConnectionError{Operation: op, Err: err, tokens: st}
 }
 
 func statusOf(resp *http.Response) int {
@@ -447,7 +477,8 @@ func mayHaveActed(err error) bool {
 	return !(errors.As(err, &op) && op.Op == "dial")
 }
 
-// backoff is exponential with full jitter.
+// backoff is exponential with jitter: a wait drawn uniformly from
+// [minBackoff/2, minBackoff/2 + min(minBackoff·2^(attempt-1), maxBackoff)).
 func (s *shared) backoff(attempt int) time.Duration {
 	d := s.minBackoff << min(attempt-1, 20)
 	if d > s.maxBackoff || d <= 0 {

@@ -35,7 +35,7 @@ func decodeArray[T any](op string, ex exchange) ([]T, error) {
 	out := make([]T, len(ptrs))
 	for i, p := range ptrs {
 		if p == nil {
-			return nil, &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("element %d of the answer is null, not an object", i)}
+			return nil, &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("element %d of the answer is null, not an object", i), tokens: ex.tokens}
 		}
 		out[i] = *p
 	}
@@ -46,11 +46,11 @@ func decodeArray[T any](op string, ex exchange) ([]T, error) {
 func startsWith(op string, ex exchange, open byte, what string) error {
 	b := bytes.TrimLeft(ex.body, " \t\r\n")
 	if len(b) == 0 || b[0] != open {
-		return &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer is not %s", what)}
+		return &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer is not %s", what), tokens: ex.tokens}
 	}
 	return nil
 }
 
 func badJSON(op string, ex exchange, err error) error {
-	return &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("decoding JSON: %w", err)}
+	return &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("decoding JSON: %w", err), tokens: ex.tokens}
 }

@@ -121,7 +121,9 @@ type errorBody struct {
 const maxErrorText = 1024
 
 // newError turns a non-2xx answer into an *Error. The body need not be JSON.
-func newError(op string, resp *http.Response, body []byte, now time.Time) *Error {
+// redact removes the call's tokens from the server's text before it is
+// clipped.
+func newError(op string, resp *http.Response, body []byte, now time.Time, redact func(string) string) *Error {
 	e := &Error{
 		Operation:  op,
 		StatusCode: resp.StatusCode,
@@ -130,7 +132,7 @@ func newError(op string, resp *http.Response, body []byte, now time.Time) *Error
 	}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil {
-		e.Code, e.Message, e.Reason = clip(eb.ErrorCode), clip(eb.Message), clip(eb.Error)
+		e.Code, e.Message, e.Reason = clip(redact(eb.ErrorCode)), clip(redact(eb.Message)), clip(redact(eb.Error))
 	}
 	return e
 }
@@ -183,8 +185,26 @@ func (e *ValidationError) Error() string {
 // Unwrap returns ErrInvalidArgument.
 func (e *ValidationError) Unwrap() error { return ErrInvalidArgument }
 
+// MaybeDeletedError reports a DeleteDeviceCredential whose retry found no
+// credential after an earlier attempt failed where the server may have
+// acted: the first attempt may have deleted it, or the id may never have
+// named one of the user's credentials. It matches ErrNotFound, through Err.
+type MaybeDeletedError struct {
+	ID  string // the credential id
+	Err *Error // the 404 answer to the retry
+}
+
+func (e *MaybeDeletedError) Error() string {
+	return fmt.Sprintf("api: %s: credential %q not found on retry; the first attempt, whose answer was lost, may have deleted it",
+		e.Err.Operation, clip(e.ID))
+}
+
+// Unwrap returns the 404 *Error.
+func (e *MaybeDeletedError) Unwrap() error { return e.Err }
+
 // IDTokenError reports why LinkIdentity refused an ID token before sending
-// it. It matches ErrInvalidIDToken. It never contains the token.
+// it. It matches ErrInvalidIDToken. It never contains the token, and each
+// value it quotes is clipped to 1 KiB, as *Error clips server text.
 type IDTokenError struct {
 	Reason string
 }
@@ -201,11 +221,12 @@ type ResponseError struct {
 	Operation  string
 	StatusCode int // 0 when no status was read
 	Err        error
-	read       bool // the body could not be read (as opposed to decoded)
+	read       bool        // the body could not be read (as opposed to decoded)
+	tokens     *sentTokens // the call's, redacted from the cause's text
 }
 
 func (e *ResponseError) Error() string {
-	cause := strings.TrimPrefix(e.Err.Error(), "api: ")
+	cause := e.tokens.redact(strings.TrimPrefix(e.Err.Error(), "api: "))
 	if e.StatusCode == 0 {
 		return fmt.Sprintf("api: %s: bad response: %s", e.Operation, cause)
 	}
@@ -221,10 +242,11 @@ func (e *ResponseError) Unwrap() []error { return []error{ErrBadResponse, e.Err}
 type ConnectionError struct {
 	Operation string
 	Err       error
+	tokens    *sentTokens // the call's, redacted from the cause's text
 }
 
 func (e *ConnectionError) Error() string {
-	return fmt.Sprintf("api: %s: connection failed: %v", e.Operation, e.Err)
+	return fmt.Sprintf("api: %s: connection failed: %s", e.Operation, e.tokens.redact(e.Err.Error()))
 }
 
 // Unwrap returns ErrConnection and the cause.

@@ -58,7 +58,7 @@ func TestNewErrorReadsAuth0Bodies(t *testing.T) {
 			if h == nil {
 				h = http.Header{}
 			}
-			got := newError("op", &http.Response{StatusCode: tc.status, Header: h}, []byte(tc.body), now)
+			got := newError("op", &http.Response{StatusCode: tc.status, Header: h}, []byte(tc.body), now, func(s string) string { return s })
 			if diff := cmp.Diff(&tc.want, got, cmpopts.IgnoreUnexported(Error{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -92,7 +92,7 @@ func FuzzNewError(f *testing.F) {
 		h.Set("X-RateLimit-Remaining", remaining)
 		h.Set("X-RateLimit-Reset", reset)
 		h.Set("Retry-After", retryAfter)
-		e := newError("op", &http.Response{StatusCode: status, Header: h}, []byte(body), time.Unix(1700000000, 0))
+		e := newError("op", &http.Response{StatusCode: status, Header: h}, []byte(body), time.Unix(1700000000, 0), func(s string) string { return s })
 		if e.StatusCode != status {
 			t.Fatalf("status %d, want %d", e.StatusCode, status)
 		}

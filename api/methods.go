@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/auth0me/auth0me/gen"
+	"github.com/auth0me/auth0me/internal/bearer"
 	"github.com/auth0me/auth0me/scopeguard"
 )
 
@@ -76,7 +78,10 @@ func (c *Client) Enrollments(ctx context.Context) ([]Enrollment, error) {
 // UpdateMetadata merges md into the user's user_metadata at the first level
 // and returns the updated profile. A key whose value is nil is removed; an
 // empty, non-nil md removes every key (Auth0's rule); a nested object
-// replaces the stored one whole. Keys may not contain '.' or '$'.
+// replaces the stored one whole. No key, at any depth (in nested objects
+// and in objects inside arrays), may contain '.' or '$', and every value
+// must encode as JSON (not NaN, ±Inf, a channel or a func); otherwise the
+// call fails with a *ValidationError, before sending.
 //
 // A PATCH is retried only after a 429 answer, never after a failure where
 // the server may have acted.
@@ -87,14 +92,17 @@ func (c *Client) UpdateMetadata(ctx context.Context, md map[string]any) (*User, 
 	if md == nil {
 		return nil, &ValidationError{Operation: gen.OpPatchUsersByID, Field: "metadata", Reason: "nil map; pass an empty map to remove every key"}
 	}
-	for k := range md {
-		if strings.ContainsAny(k, ".$") {
-			return nil, &ValidationError{Operation: gen.OpPatchUsersByID, Field: "metadata key", Reason: fmt.Sprintf("%q contains '.' or '$'", k)}
-		}
+	body, err := json.Marshal(gen.PatchUsersByIDJSONRequestBody{UserMetadata: md})
+	if err != nil {
+		// Nothing was sent: NaN, ±Inf, a channel, a func, a failing
+		// MarshalJSON.
+		return nil, &ValidationError{Operation: gen.OpPatchUsersByID, Field: "metadata", Reason: "cannot be encoded as JSON: " + strings.TrimPrefix(err.Error(), "json: ")}
 	}
-	body := gen.PatchUsersByIDJSONRequestBody{UserMetadata: md}
+	if k, ok := badMetadataKey(body); ok {
+		return nil, &ValidationError{Operation: gen.OpPatchUsersByID, Field: "metadata key", Reason: fmt.Sprintf("%q contains '.' or '$'", clip(k))}
+	}
 	ex, err := c.do(ctx, gen.OpPatchUsersByID, http.MethodPatch, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.PatchUsersByID(ctx, scopeguard.Me, body)
+		return c.gen.PatchUsersByIDWithBody(ctx, scopeguard.Me, "application/json", bytes.NewReader(body))
 	})
 	if err != nil {
 		return nil, err
@@ -124,50 +132,59 @@ func (c *Client) LinkIdentity(ctx context.Context, secondaryIDToken string) ([]I
 	return decodeArray[Identity](gen.OpPostIdentities, ex)
 }
 
-// anyAlgorithm lets the ID token check read any JWS to say which algorithm
-// it has; nothing is verified here.
-var anyAlgorithm = []jose.SignatureAlgorithm{
-	jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
-	jose.ES256, jose.ES384, jose.ES512, jose.HS256, jose.HS384, jose.HS512, jose.EdDSA,
+// idTokenClaims are the claims of an ID token that Auth0 checks before
+// linking. go-jose's JSON decoder matches claim names exactly, as JWT
+// requires: "Aud" is not "aud".
+type idTokenClaims struct {
+	Subject  string       `json:"sub"`
+	Audience jwt.Audience `json:"aud"`
+}
+
+// readIDToken reads an ID token's algorithm and claims with go-jose,
+// verifying nothing, and refuses what Auth0 would refuse whoever calls:
+// not a JWS, not RS256, no sub.
+func readIDToken(idToken string) (*idTokenClaims, error) {
+	if !bearer.IsCompact(idToken) {
+		return nil, &IDTokenError{Reason: "the ID token is not a signed JWT"}
+	}
+	tok, err := jwt.ParseSigned(idToken, bearer.Algorithms)
+	var algErr *jose.ErrUnexpectedSignatureAlgorithm
+	switch {
+	case errors.As(err, &algErr):
+		return nil, &IDTokenError{Reason: fmt.Sprintf("the ID token is signed with %q; Auth0 links only RS256 ID tokens", clip(string(algErr.Got)))}
+	case err != nil || len(tok.Headers) != 1:
+		return nil, &IDTokenError{Reason: "the ID token is not a signed JWT"}
+	}
+	if alg := tok.Headers[0].Algorithm; alg != string(jose.RS256) {
+		return nil, &IDTokenError{Reason: fmt.Sprintf("the ID token is signed with %s; Auth0 links only RS256 ID tokens", alg)}
+	}
+	var c idTokenClaims
+	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
+		return nil, &IDTokenError{Reason: "the ID token's claims cannot be read"}
+	}
+	if c.Subject == "" {
+		return nil, &IDTokenError{Reason: "the ID token has no sub claim"}
+	}
+	return &c, nil
 }
 
 func (c *Client) checkIDToken(ctx context.Context, idToken string) error {
-	jws, err := jose.ParseSignedCompact(idToken, anyAlgorithm)
-	if err != nil || len(jws.Signatures) != 1 {
-		return &IDTokenError{Reason: "the ID token is not a signed JWT"}
-	}
-	if alg := jws.Signatures[0].Header.Algorithm; alg != string(jose.RS256) {
-		return &IDTokenError{Reason: fmt.Sprintf("the ID token is signed with %s; Auth0 links only RS256 ID tokens", clipAlg(alg))}
-	}
-	// Only the claims Auth0 checks; nothing is verified here.
-	var idc struct {
-		Subject  string       `json:"sub"`
-		Audience jwt.Audience `json:"aud"`
-	}
-	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &idc); err != nil {
-		return &IDTokenError{Reason: "the ID token's claims cannot be read"}
-	}
-	if idc.Subject == "" {
-		return &IDTokenError{Reason: "the ID token has no sub claim"}
+	idc, err := readIDToken(idToken)
+	if err != nil {
+		return err
 	}
 	at, err := c.guard.Claims(ctx)
 	if err != nil {
 		return fmt.Errorf("api: %s: %w", gen.OpPostIdentities, err)
 	}
 	if len(idc.Audience) != 1 || idc.Audience[0] != at.AuthorizedParty {
-		return &IDTokenError{Reason: fmt.Sprintf("the ID token's aud %q must equal the access token's azp %q", strings.Join(idc.Audience, " "), at.AuthorizedParty)}
+		return &IDTokenError{Reason: fmt.Sprintf("the ID token's aud %q must equal the access token's azp %q",
+			clip(strings.Join(idc.Audience, " ")), clip(at.AuthorizedParty))}
 	}
 	if idc.Subject == at.Subject {
 		return &IDTokenError{Reason: "the ID token is the calling user's own; an account cannot be linked to itself"}
 	}
 	return nil
-}
-
-func clipAlg(alg string) string {
-	if len(alg) > 16 {
-		return alg[:16] + "…"
-	}
-	return alg
 }
 
 // UnlinkIdentity removes the secondary identity of provider (such as
@@ -230,14 +247,19 @@ func (c *Client) CreateDeviceCredential(ctx context.Context, dc DeviceCredential
 		return "", err
 	}
 	if out.ID == "" {
-		return "", &ResponseError{Operation: gen.OpPostDeviceCredentials, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer has no credential id")}
+		return "", &ResponseError{Operation: gen.OpPostDeviceCredentials, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer has no credential id"), tokens: ex.tokens}
 	}
 	return out.ID, nil
 }
 
-// DeleteDeviceCredential deletes one of the user's device credentials. When
-// an attempt fails where the server may have deleted it and the retry finds
-// no such credential, the delete has happened and nil is returned.
+// DeleteDeviceCredential deletes one of the user's device credentials.
+//
+// A DELETE is retried after a failure where the server may have acted (a
+// connection dropped after sending). When such a retry is answered 404, the
+// credential is gone, but whether this call deleted it, or it never existed
+// or was never the user's, cannot be told: no operation the token allows
+// reads a credential back. That outcome is a *MaybeDeletedError, which
+// matches ErrNotFound, rather than a success that may be false.
 //
 // Auth0: DELETE /api/v2/device-credentials/{id}
 // (delete_device-credentials_by_id), scope
@@ -251,9 +273,41 @@ func (c *Client) DeleteDeviceCredential(ctx context.Context, id string) error {
 	})
 	var apiErr *Error
 	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.uncertain {
-		return nil
+		return &MaybeDeletedError{ID: id, Err: apiErr}
 	}
 	return err
+}
+
+// badMetadataKey returns the first key containing '.' or '$' of the objects
+// nested, at any depth, in the body of a metadata PATCH (whose one top-level
+// key is user_metadata), and whether there is one.
+func badMetadataKey(body []byte) (string, bool) {
+	var top map[string]any
+	if json.Unmarshal(body, &top) != nil {
+		return "", false
+	}
+	var walk func(v any) (string, bool)
+	walk = func(v any) (string, bool) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if strings.ContainsAny(k, ".$") {
+					return k, true
+				}
+				if k, ok := walk(e); ok {
+					return k, true
+				}
+			}
+		case []any:
+			for _, e := range v {
+				if k, ok := walk(e); ok {
+					return k, true
+				}
+			}
+		}
+		return "", false
+	}
+	return walk(top["user_metadata"])
 }
 
 // checkSegment refuses path parameters that would resolve to another

@@ -4,12 +4,17 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/auth0me/auth0me/internal/bearer"
 )
 
-// capTransport sits below the guard: it caps every response body and logs
-// each exchange at debug level. It never sees or logs more of the
-// Authorization header than the word "Bearer".
+// capTransport sits below the guard, so it sees the request with the
+// token's Authorization header. It caps every response body, logs each
+// exchange at debug level with that header redacted, and records the token
+// in the call's sentTokens (from the request's context) so that errors and
+// log lines made from the answer can redact it.
 type capTransport struct {
 	base   http.RoundTripper
 	max    int64
@@ -17,6 +22,9 @@ type capTransport struct {
 }
 
 func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tok, _ := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	st, _ := req.Context().Value(sentTokensKey{}).(*sentTokens)
+	st.add(tok)
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
 	if t.logger != nil && t.logger.Enabled(req.Context(), slog.LevelDebug) {
@@ -27,7 +35,7 @@ func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			slog.Duration("elapsed", time.Since(start)),
 		}
 		if err != nil {
-			attrs = append(attrs, slog.String("error", err.Error()))
+			attrs = append(attrs, slog.String("error", bearer.Redact(err.Error(), tok)))
 		} else {
 			attrs = append(attrs, slog.Int("status", resp.StatusCode),
 				slog.String("ratelimit_remaining", resp.Header.Get("X-RateLimit-Remaining")))

@@ -2,6 +2,7 @@ package scopeguard
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -93,13 +94,8 @@ func (s *shared) newEntry(token string) (*entry, error) {
 		paths:   make([]subPath, len(s.routes)),
 	}
 	e.subCheck = checkParam(e.sub)
-	for _, a := range claims.Audience {
-		for _, want := range s.audiences {
-			if strings.EqualFold(a, want) {
-				e.audOK = true
-			}
-		}
-	}
+	// Exactly, as Auth0 compares it.
+	e.audOK = slices.ContainsFunc(s.audiences, claims.HasAudience)
 	for i := range s.routes {
 		r := &s.routes[i]
 		e.allowed[i] = claims.Allows(r.op)

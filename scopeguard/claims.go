@@ -7,27 +7,16 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/auth0me/auth0me/gen"
+	"github.com/auth0me/auth0me/internal/bearer"
 )
 
 // MaxTokenLen is the longest access token ParseClaims reads, in bytes.
 // Auth0 access tokens are one to a few kilobytes.
 const MaxTokenLen = 32 << 10
-
-// readAlgorithms are the JWS algorithms whose tokens ParseClaims reads.
-// Auth0 signs Management API tokens with RS256; the others are accepted
-// because the claims are only read, never trusted for a signature.
-var readAlgorithms = []jose.SignatureAlgorithm{
-	jose.RS256, jose.RS384, jose.RS512,
-	jose.PS256, jose.PS384, jose.PS512,
-	jose.ES256, jose.ES384, jose.ES512,
-	jose.HS256, jose.HS384, jose.HS512,
-	jose.EdDSA,
-}
 
 // Claims are the claims of an Auth0 access token that the guard and its
 // callers read. The signature is not verified: the Management API does that.
@@ -37,7 +26,7 @@ type Claims struct {
 	AuthorizedParty string    // azp, or client_id (RFC 9068 profile) when azp is absent
 	GrantType       string    // gty; empty for most authorization-code tokens
 	Audience        []string  // aud, whether the token carries a string or an array
-	Scopes          []string  // scope, split on spaces
+	Scopes          []string  // scope, split on U+0020 only
 	Expiry          time.Time // exp; zero when absent
 	IssuedAt        time.Time // iat; zero when absent
 	NotBefore       time.Time // nbf; zero when absent
@@ -53,8 +42,8 @@ type rawClaims struct {
 	GTY      string     `json:"gty"`
 }
 
-// scopeClaim is a space-separated scope string; a JSON array of strings is
-// tolerated too.
+// scopeClaim is a scope string split on U+0020 alone (RFC 6749 §3.3); a
+// JSON array of strings is tolerated too.
 type scopeClaim []string
 
 var errScopeClaim = errors.New("scope is neither a string nor an array of strings")
@@ -67,7 +56,7 @@ func (s *scopeClaim) UnmarshalJSON(b []byte) error {
 	}
 	var str string
 	if err := json.Unmarshal(b, &str); err == nil {
-		*s = strings.Fields(str)
+		*s = bearer.SplitScopes(str)
 		return nil
 	}
 	var list []string
@@ -76,15 +65,17 @@ func (s *scopeClaim) UnmarshalJSON(b []byte) error {
 	}
 	var out []string
 	for _, v := range list {
-		out = append(out, strings.Fields(v)...)
+		out = append(out, bearer.SplitScopes(v)...)
 	}
 	*s = out
 	return nil
 }
 
 // ParseClaims reads the claims of a JWS-compact access token without
-// verifying its signature. Errors match ErrMalformedToken and never contain
-// the token or any part of it.
+// verifying its signature. A token with any byte outside the compact form
+// (base64url characters and two dots), such as a trailing newline, is
+// malformed. Errors match ErrMalformedToken and never contain the token or
+// any part of it.
 func ParseClaims(token string) (*Claims, error) {
 	if token == "" {
 		return nil, malformed("empty token")
@@ -92,10 +83,11 @@ func ParseClaims(token string) (*Claims, error) {
 	if len(token) > MaxTokenLen {
 		return nil, malformed("token longer than 32 KiB")
 	}
-	if strings.Count(token, ".") != 2 {
-		return nil, malformed("not a JWS compact serialization (three dot-separated parts)")
+	if !bearer.IsCompact(token) {
+		return nil, malformed("not a JWS compact serialization (base64url parts joined by two dots, nothing else)")
 	}
-	parsed, err := jwt.ParseSigned(token, readAlgorithms)
+	// Any algorithm is read: the claims are never trusted for a signature.
+	parsed, err := jwt.ParseSigned(token, bearer.Algorithms)
 	if err != nil {
 		// go-jose's messages may quote header values; keep none of them.
 		return nil, malformed("not a readable JWS (bad encoding, header or algorithm)")

@@ -15,7 +15,8 @@
 //
 //  1. Host: the request's scheme, host and port must be the base URL's
 //     (a default port may be written or left out), and Request.Host, when
-//     set, must name the same host. Otherwise ErrForeignHost, before a token
+//     set, must name the same host and port (again with or without a
+//     default port). Otherwise ErrForeignHost, before a token
 //     is even taken. This applies to every redirect that http.Client follows
 //     too, so another host never sees the token.
 //  2. Token: TokenSource.Token must return a Bearer token, else
@@ -30,7 +31,8 @@
 //     (WithLeeway, DefaultLeeway 30s) is before the clock (WithClock) fails
 //     with ErrTokenExpired; a token without exp is not refused. A token
 //     whose aud (string or array) does not include https://{host}/api/v2/,
-//     host being the base URL's host and port, fails with ErrAudience; the
+//     host being the base URL's host and port, compared exactly as Auth0
+//     compares it (no case folding), fails with ErrAudience; the
 //     scheme of the audience is https even when the base URL is loopback
 //     http.
 //  5. Route: the method and the request's escaped path below the base path
@@ -44,7 +46,8 @@
 //     ErrInvalidParameter (*ParamError). In the acting-user parameter
 //     (Operation.UserParam), Me stands for the token's sub and is checked
 //     as sub.
-//  7. Subject: the acting-user parameter must be Me or decode to exactly
+//  7. Subject (after every path parameter has passed rule 6): the
+//     acting-user parameter must be Me or decode to exactly
 //     the token's sub; otherwise ErrSubjectMismatch (*SubjectError). This
 //     comes before the scope check because the Management API answers a
 //     request for another user with 403 unowned_resource whatever the
@@ -59,8 +62,9 @@
 // url.PathEscape(sub) (auth0|abc becomes auth0%7Cabc, with URL.Path and
 // URL.RawPath set to match), any Authorization header of the caller's is
 // dropped, "Authorization: Bearer <token>" is set, and the copy goes to the
-// base transport. Its response and error are returned unchanged: a status
-// is never turned into an error.
+// base transport. Its error is returned unchanged, and its response with
+// Request set to the caller's request (not the copy holding the token); a
+// status is never turned into an error.
 //
 // # Errors
 //

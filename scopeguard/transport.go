@@ -2,6 +2,7 @@ package scopeguard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/auth0me/auth0me/gen"
+	"github.com/auth0me/auth0me/internal/baseurl"
 )
 
 // Me is the user id that stands for the token's subject in the acting-user
@@ -139,19 +141,12 @@ func New(baseURL string, ts oauth2.TokenSource, opts ...Option) (*Transport, err
 }
 
 func parseBase(raw string) (*shared, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: cannot parse %q", ErrBaseURL, raw)
+	u, err := baseurl.Parse(raw)
+	if errors.Is(err, baseurl.ErrInsecure) {
+		return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
 	}
-	switch {
-	case u.Opaque != "" || u.Host == "":
-		return nil, fmt.Errorf("%w: %q has no host", ErrBaseURL, raw)
-	case u.User != nil:
-		return nil, fmt.Errorf("%w: %q has user info", ErrBaseURL, u.Redacted())
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, fmt.Errorf("%w: %q has a query or fragment", ErrBaseURL, raw)
-	case u.EscapedPath() != u.Path:
-		return nil, fmt.Errorf("%w: path of %q needs escaping", ErrBaseURL, raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBaseURL, err)
 	}
 	s := &shared{
 		scheme:   u.Scheme,
@@ -159,31 +154,8 @@ func parseBase(raw string) (*shared, error) {
 		port:     u.Port(),
 		basePath: u.Path,
 	}
-	if s.hostname == "" {
-		return nil, fmt.Errorf("%w: %q has no host", ErrBaseURL, raw)
-	}
-	defPort := ""
-	switch u.Scheme {
-	case "https":
-		defPort = "443"
-	case "http":
-		defPort = "80"
-		if !isLoopback(s.hostname) {
-			return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
-		}
-	default:
-		return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
-	}
 	if s.port == "" {
-		s.port = defPort
-	}
-	if !strings.HasSuffix(s.basePath, "/") {
-		s.basePath += "/"
-	}
-	for seg := range strings.SplitSeq(s.basePath, "/") {
-		if seg == "." || seg == ".." {
-			return nil, fmt.Errorf("%w: path of %q has a dot segment", ErrBaseURL, raw)
-		}
+		s.port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
 	}
 	s.host = u.Host
 	host := strings.ToLower(u.Host)
@@ -195,14 +167,6 @@ func parseBase(raw string) (*shared, error) {
 		s.audiences = append(s.audiences, "https://"+strings.TrimSuffix(host, ":443")+"/api/v2/")
 	}
 	return s, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // WithTokenSource returns a view of t that takes its tokens from ts and
@@ -276,8 +240,9 @@ func (t *Transport) current() (*entry, error) {
 
 // RoundTrip implements http.RoundTripper: it refuses the request, closing
 // its body, or sends a copy of it with the token's Authorization header
-// through the base transport. It never modifies req, and it returns the
-// base transport's response and error unchanged.
+// through the base transport. It never modifies req. It returns the base
+// transport's error unchanged, and its response with Request set to req, so
+// that the response does not carry the copy holding the token.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	out, err := t.authorize(req)
 	if err != nil {
@@ -286,7 +251,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	return t.baseRT().RoundTrip(out)
+	resp, err := t.baseRT().RoundTrip(out)
+	if resp != nil {
+		resp.Request = req // the caller's, which holds no token
+	}
+	return resp, err
 }
 
 // clonedRequest holds the copy of a request, its URL and its Authorization
@@ -347,8 +316,10 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 		return nil, rd.errorf(ErrUnknownOperation, "%s %s", method, p)
 	}
 	r := &s.routes[ri]
-	// Path parameters, with Me standing for sub.
+	// Path parameters, with Me standing for sub: every one of them before
+	// the subject.
 	isMe := false
+	requested := ""
 	for j, sg := range r.segs {
 		if sg.param == "" {
 			continue
@@ -367,10 +338,13 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 		if why != "" {
 			return nil, t.paramError(rd, r, sg.param, v, why)
 		}
-		// Subject, before scopes, as the Management API answers.
-		if j == r.user && !isMe && v != e.sub {
-			return nil, &SubjectError{Operation: r.op.ID, Subject: rd.s(e.sub), Requested: rd.s(v)}
+		if j == r.user {
+			requested = v
 		}
+	}
+	// Subject, before scopes, as the Management API answers.
+	if r.user >= 0 && !isMe && requested != e.sub {
+		return nil, &SubjectError{Operation: r.op.ID, Subject: rd.s(e.sub), Requested: rd.s(requested)}
 	}
 	// Scopes.
 	if !e.allowed[ri] {
@@ -476,6 +450,24 @@ func cloneHeader(h http.Header, auth, scratch []string) http.Header {
 	return out
 }
 
+// sameHost reports whether hostport names the base URL's host and port, a
+// default port written or left out.
+func (s *shared) sameHost(hostport string) bool {
+	h, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		h, port = strings.Trim(hostport, "[]"), ""
+	}
+	if port == "" {
+		switch s.scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.EqualFold(h, s.hostname) && port == s.port
+}
+
 // checkHost refuses a request for another scheme or host than the base
 // URL's, before any token is taken.
 func (s *shared) checkHost(req *http.Request) error {
@@ -499,7 +491,7 @@ func (s *shared) checkHost(req *http.Request) error {
 		(hostname == s.hostname || strings.EqualFold(hostname, s.hostname)) &&
 		port == s.port
 	host := u.Host
-	if ok && req.Host != "" && req.Host != u.Host && !strings.EqualFold(req.Host, u.Host) {
+	if ok && req.Host != "" && req.Host != u.Host && !s.sameHost(req.Host) {
 		ok, host = false, req.Host
 	}
 	if ok {

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/auth0me/auth0me/internal/bearer"
 )
 
 const deviceGrant = "urn:ietf:params:oauth:grant-type:device_code"
@@ -195,7 +197,7 @@ type deviceAuth struct {
 // scopes of a space-separated request, in request order, without repeats.
 func filterScopes(requested string) []string {
 	var out []string
-	for _, s := range strings.Fields(requested) {
+	for _, s := range bearer.SplitScopes(requested) {
 		if (slices.Contains(oidcScopes, s) || slices.Contains(currentUserScopes, s)) && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
@@ -450,7 +452,7 @@ func (t *Tenant) exchangeRefresh(w http.ResponseWriter, v url.Values) {
 	g := rg.grant
 	g.scopes = slices.Clone(g.scopes)
 	if s := v.Get("scope"); s != "" {
-		asked := strings.Fields(s)
+		asked := bearer.SplitScopes(s)
 		for _, a := range asked {
 			if !slices.Contains(rg.scopes, a) {
 				writeOAuthError(w, http.StatusForbidden, "invalid_scope", "Scope must be a subset of the scopes originally granted: "+a)

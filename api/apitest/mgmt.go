@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/auth0me/auth0me/internal/bearer"
 )
 
 // route is a matched Management API operation.
@@ -130,7 +132,7 @@ func (t *Tenant) authorizeAndServe(w http.ResponseWriter, r *http.Request, body 
 		writeError(w, http.StatusUnauthorized, "Missing authentication", "")
 		return
 	}
-	claims, err := t.authenticate(bearer(r))
+	claims, err := t.authenticate(bearerToken(r))
 	switch {
 	case errors.Is(err, errTokenFormat):
 		writeError(w, http.StatusBadRequest, err.Error(), "Bearer")
@@ -147,7 +149,7 @@ func (t *Tenant) authorizeAndServe(w http.ResponseWriter, r *http.Request, body 
 		writeError(w, http.StatusForbidden, "User to be acted on does not match subject in bearer token.", codeUnownedResource)
 		return
 	}
-	granted := strings.Fields(claims.Scope)
+	granted := bearer.SplitScopes(claims.Scope)
 	accepted := append(slices.Clone(opScopes[rt.op]), extraScopes[rt.op]...)
 	if !slices.ContainsFunc(granted, func(s string) bool { return slices.Contains(accepted, s) }) {
 		writeError(w, http.StatusForbidden, "Insufficient scope, expected any of: "+strings.Join(opScopes[rt.op], ","), codeInsufficientScope)
@@ -396,8 +398,8 @@ func (c *call) link() {
 		return
 	}
 	bad := func(msg string) { writeError(c.w, http.StatusBadRequest, msg, "") }
-	p, ok := parseJWS(idt)
-	if !ok {
+	p, err := parseJWS(idt)
+	if err != nil {
 		bad("Invalid token (link_with).")
 		return
 	}

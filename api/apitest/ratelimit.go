@@ -158,7 +158,7 @@ func (t *Tenant) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 	sub := ""
 	if t.userPerSecond > 0 {
 		// An invalid token has no bucket: it is refused with 401 anyway.
-		if c, err := t.authenticate(bearer(r)); err == nil {
+		if c, err := t.authenticate(bearerToken(r)); err == nil {
 			sub = c.Subject
 		}
 	}
@@ -198,8 +198,8 @@ func (t *Tenant) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// bearer returns the token of an Authorization: Bearer header, or "".
-func bearer(r *http.Request) string {
+// bearerToken returns the token of an Authorization: Bearer header, or "".
+func bearerToken(r *http.Request) string {
 	scheme, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") {
 		return ""

@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/auth0me/auth0me/internal/bearer"
 )
 
 // keySet is the tenant's signing key and its public JWK.
@@ -168,13 +170,6 @@ const (
 	errTokenExpired   authFailure = "Expired token received for JSON Web Token validation"
 )
 
-// allAlgs lets the parser accept any JWS so that the algorithm can be judged
-// after parsing.
-var allAlgs = []jose.SignatureAlgorithm{
-	jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
-	jose.ES256, jose.ES384, jose.ES512, jose.HS256, jose.HS384, jose.HS512, jose.EdDSA,
-}
-
 // claimSet is what the tenant reads from a token.
 type claimSet struct {
 	jwt.Claims
@@ -189,16 +184,23 @@ type parsedToken struct {
 	kid string
 }
 
-func parseJWS(raw string) (*parsedToken, bool) {
-	if strings.Count(raw, ".") != 2 {
-		return nil, false
+// parseJWS reads a token's header. A token that is not in JWS compact form
+// fails with errTokenFormat (Auth0's 400); one whose algorithm is none or
+// unknown with errTokenInvalid (Auth0's 401).
+func parseJWS(raw string) (*parsedToken, error) {
+	if !bearer.IsCompact(raw) {
+		return nil, errTokenFormat
 	}
-	tok, err := jwt.ParseSigned(raw, allAlgs)
-	if err != nil || len(tok.Headers) != 1 {
-		return nil, false
+	tok, err := jwt.ParseSigned(raw, bearer.Algorithms)
+	var algErr *jose.ErrUnexpectedSignatureAlgorithm
+	switch {
+	case errors.As(err, &algErr):
+		return nil, errTokenInvalid
+	case err != nil || len(tok.Headers) != 1:
+		return nil, errTokenFormat
 	}
 	h := tok.Headers[0]
-	return &parsedToken{tok: tok, alg: h.Algorithm, kid: h.KeyID}, true
+	return &parsedToken{tok: tok, alg: h.Algorithm, kid: h.KeyID}, nil
 }
 
 // verify checks alg, kid and signature; it does not look at claims.
@@ -222,9 +224,9 @@ func (t *Tenant) verify(p *parsedToken) (claimSet, error) {
 // authenticate validates a Management API bearer token. The returned error
 // message is Auth0's, or starts "Bad audience: ".
 func (t *Tenant) authenticate(raw string) (claimSet, error) {
-	p, ok := parseJWS(raw)
-	if !ok {
-		return claimSet{}, errTokenFormat
+	p, err := parseJWS(raw)
+	if err != nil {
+		return claimSet{}, err
 	}
 	c, err := t.verify(p)
 	if err != nil {

@@ -79,10 +79,7 @@ func classify(err error) (int, string) {
 		errors.Is(err, scopeguard.ErrSubjectMismatch),
 		errors.Is(err, scopeguard.ErrInvalidParameter),
 		errors.Is(err, scopeguard.ErrUnknownOperation),
-		errors.Is(err, scopeguard.ErrForeignHost),
-		errors.Is(err, scopeguard.ErrInsecureURL),
-		errors.Is(err, scopeguard.ErrBaseURL),
-		errors.Is(err, scopeguard.ErrOption):
+		errors.Is(err, scopeguard.ErrForeignHost):
 		return ExitRefused, "refused"
 	case errors.Is(err, api.ErrInvalidArgument), errors.Is(err, api.ErrInvalidIDToken), errors.Is(err, api.ErrOption):
 		return ExitUsage, "invalid_argument"

@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"net"
 	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/auth0me/auth0me/gen"
+	"github.com/auth0me/auth0me/internal/baseurl"
 )
 
 // tenantAddr says where a tenant is: its domain (which names the audience)
@@ -50,30 +50,13 @@ func normalizeDomain(d string) (string, error) {
 // https, or http to a loopback host; an apitest BaseURL ending in /api/v2/
 // is accepted too.
 func parseRoot(name, raw string) (string, string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", usagef("invalid %s %q: want a URL such as http://127.0.0.1:8080", name, raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return "", "", usagef("invalid %s %q: plain http is allowed only to a loopback address", name, raw)
-		}
-	default:
-		return "", "", usagef("invalid %s %q: want http or https", name, raw)
+	u, err := baseurl.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", "", usagef("invalid %s %q: %v; want a URL such as http://127.0.0.1:8080", name, raw, err)
 	}
 	p := strings.TrimSuffix(u.Path, "/")
 	p = strings.TrimSuffix(p, "/api/v2")
 	return u.Scheme + "://" + u.Host + p, u.Host, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // resolveTenant combines the selected domain (see selectedDomain),
