@@ -9,7 +9,7 @@ BENCHSTAT   ?= golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4d
 FUZZTIME    ?= 60s
 OAPI        := github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
 
-.PHONY: all demo build generate check-generated spec spec-diff test lint bench fuzz
+.PHONY: all demo build generate check-generated spec spec-diff test lint bench fuzz e2e
 
 all: test
 
@@ -87,3 +87,9 @@ fuzz:
 ## rewriting bench/RESULTS.md; under 10 minutes on 2 cores.
 bench:
 	GO=$(GO) ./bench/run.sh
+
+## e2e: Auth0's SPA SDK (auth0-spa-js) signs in against auth0me serve in
+## headless Chromium, CORS checks on; installs Chromium (apt) and the npm
+## packages of e2e/browser/package-lock.json first. Screenshots: e2e/browser/out/.
+e2e:
+	./e2e/browser/e2e.sh
