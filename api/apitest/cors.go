@@ -133,7 +133,9 @@ func corsMethods(path string) (string, bool) {
 		return "GET, POST, PATCH, DELETE", true
 	case path == "/oauth/token" || path == "/oauth/device/code" || path == "/oauth/revoke":
 		return "POST", true
-	case path == "/userinfo" || strings.HasPrefix(path, "/.well-known/"):
+	case path == "/userinfo":
+		return "GET, POST", true
+	case strings.HasPrefix(path, "/.well-known/"):
 		return "GET", true
 	}
 	return "", false

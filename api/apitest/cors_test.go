@@ -73,7 +73,7 @@ func TestCORSPreflight(t *testing.T) {
 		{"/oauth/token", "POST", "POST"},
 		{"/oauth/device/code", "POST", "POST"},
 		{"/oauth/revoke", "POST", "POST"},
-		{"/userinfo", "GET", "GET"},
+		{"/userinfo", "GET", "GET, POST"},
 		{"/.well-known/jwks.json", "GET", "GET"},
 		{"/.well-known/openid-configuration", "GET", "GET"},
 	} {

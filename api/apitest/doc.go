@@ -205,7 +205,12 @@
 //     fake takes the family, which is what rotation makes of one grant). It
 //     answers 200 with an empty body, also for a token it does not know, as
 //     Auth0 does; no token is 400 invalid_request.
-//   - /userinfo and consent are not served.
+//   - GET or POST /userinfo answers the profile claims of the access
+//     token's sub (those an ID token carries, whatever OIDC scopes were
+//     asked for) for a token that passes the Management API's checks and
+//     has https://{domain}/userinfo in aud; else 401 {"error":
+//     "invalid_token"} with WWW-Authenticate: Bearer error="invalid_token".
+//   - consent is not served.
 //
 // # Browsers (CORS)
 //
@@ -215,7 +220,8 @@
 // /.well-known/* is answered before the rate limit, faults and
 // authentication: 204 with Access-Control-Allow-Origin (the request's
 // origin), -Allow-Credentials true, -Allow-Methods (GET, POST, PATCH,
-// DELETE under /api/v2; POST for /oauth; GET otherwise), -Allow-Headers
+// DELETE under /api/v2; POST for /oauth; GET and POST for /userinfo; GET
+// for /.well-known), -Allow-Headers
 // "Authorization, Content-Type, Auth0-Client" and -Max-Age 86400. Every
 // other answer on those paths to an allowed origin, errors and 429s
 // included, carries Access-Control-Allow-Origin, -Allow-Credentials and

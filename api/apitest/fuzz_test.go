@@ -110,11 +110,12 @@ func FuzzManagementRequest(f *testing.F) {
 	})
 }
 
-// FuzzLoginRequest drives /authorize, /oauth/token and /oauth/device/code
+// FuzzLoginRequest drives /authorize, /oauth/token, /oauth/device/code and /userinfo
 // with arbitrary queries and form bodies: nothing panics, answers are a
 // redirect, a web_message page or OAuth-shaped JSON.
 func FuzzLoginRequest(f *testing.F) {
 	f.Add("/oauth/token", "", "grant_type=authorization_code&client_id=cid&code=x&code_verifier=y")
+	f.Add("/userinfo", "", "")
 	f.Add("/authorize", "client_id=cid&response_type=code&response_mode=web_message&redirect_uri=http%3A%2F%2F127.0.0.1%3A3000&state=%3C%2Fscript%3E&code_challenge=c&code_challenge_method=S256", "")
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -518,7 +518,7 @@ func (t *Tenant) issueWithFamily(w http.ResponseWriter, g grant, family string, 
 	at := map[string]any{
 		"iss":   t.Issuer(),
 		"sub":   g.sub,
-		"aud":   []string{g.audience, "https://" + t.domain + "/userinfo"},
+		"aud":   []string{g.audience, t.userinfoURL()},
 		"azp":   t.clientID,
 		"scope": strings.Join(api, " "),
 		"iat":   now.Unix(),
@@ -540,12 +540,7 @@ func (t *Tenant) issueWithFamily(w http.ResponseWriter, g grant, family string, 
 		if g.nonce != "" {
 			id["nonce"] = g.nonce
 		}
-		if u, ok := t.users[g.sub]; ok {
-			maps.Copy(id, u.profileData())
-			if u.Name != "" {
-				id["name"] = u.Name
-			}
-		}
+		maps.Copy(id, t.profileClaims(g.sub))
 		idRaw, err := t.SignToken(id)
 		if err != nil {
 			writeOAuthError(w, http.StatusInternalServerError, "server_error", "signing failed")

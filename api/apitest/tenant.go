@@ -407,6 +407,8 @@ func (t *Tenant) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		t.serveToken(w, r, body)
 	case p == "/oauth/device/code":
 		t.serveDeviceCode(w, r, body)
+	case p == "/userinfo":
+		t.serveUserinfo(w, r)
 	case p == "/v2/logout" || p == "/oidc/logout":
 		t.serveLogout(w, r)
 	case p == "/oauth/revoke":
@@ -452,6 +454,7 @@ func (t *Tenant) openIDConfiguration() map[string]any {
 		"token_endpoint":                        base + "/oauth/token",
 		"device_authorization_endpoint":         base + "/oauth/device/code",
 		"end_session_endpoint":                  base + "/oidc/logout",
+		"userinfo_endpoint":                     base + "/userinfo",
 		"revocation_endpoint":                   base + "/oauth/revoke",
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query", "fragment", "web_message"},

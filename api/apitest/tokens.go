@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -107,7 +108,7 @@ func (t *Tenant) AccessTokenClaims(sub string, scopes ...string) map[string]any 
 	return map[string]any{
 		"iss":   t.Issuer(),
 		"sub":   sub,
-		"aud":   []string{t.Audience(), "https://" + t.domain + "/userinfo"},
+		"aud":   []string{t.Audience(), t.userinfoURL()},
 		"azp":   t.clientID,
 		"scope": strings.Join(scopes, " "),
 		"iat":   now.Unix(),
@@ -136,14 +137,7 @@ func (t *Tenant) IDTokenClaims(sub string) map[string]any {
 		"exp": now.Add(10 * time.Hour).Unix(),
 	}
 	t.mu.Lock()
-	if u, ok := t.users[sub]; ok {
-		for k, v := range u.profileData() {
-			c[k] = v
-		}
-		if u.Name != "" {
-			c["name"] = u.Name
-		}
-	}
+	maps.Copy(c, t.profileClaims(sub))
 	t.mu.Unlock()
 	return c
 }

@@ -282,3 +282,36 @@ func x509SystemlessPool(pemBytes []byte) (*x509.CertPool, error) {
 	}
 	return pool, nil
 }
+
+func TestUserinfo(t *testing.T) {
+	t.Parallel()
+	tn := start(t, apitest.WithAllowedOrigins(spaOrigin))
+	tok := tn.AccessToken(alice, "read:current_user")
+	for _, method := range []string{"GET", "POST"} {
+		r := fromOrigin(t, tn, method, "/userinfo", spaOrigin, "Authorization", "Bearer "+tok)
+		got, _ := r.json(t).(map[string]any)
+		if r.status != 200 || got["sub"] != alice || got["email"] != "alice@example.com" || got["email_verified"] != true {
+			t.Errorf("%s /userinfo: %d %s", method, r.status, r.body)
+		}
+		if r.header.Get("Access-Control-Allow-Origin") != spaOrigin {
+			t.Errorf("%s /userinfo: no CORS header", method)
+		}
+	}
+	noUserinfo := tn.AccessTokenClaims(alice)
+	noUserinfo["aud"] = tn.Audience()
+	expired := tn.AccessTokenClaims(alice)
+	expired["exp"] = 1
+	for name, authz := range map[string]string{
+		"none":            "",
+		"basic":           "Basic " + tok,
+		"garbage":         "Bearer x",
+		"no userinfo aud": "Bearer " + mustSign(t, tn, noUserinfo),
+		"expired":         "Bearer " + mustSign(t, tn, expired),
+		"foreign key":     "Bearer " + mustSign(t, tn, tn.AccessTokenClaims(alice), apitest.SignedWithKey(otherKey())),
+	} {
+		r := fromOrigin(t, tn, "GET", "/userinfo", "", "Authorization", authz)
+		if r.status != 401 || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), `Bearer error="invalid_token"`) || strings.Contains(string(r.body), alice) {
+			t.Errorf("%s: %d %q %s", name, r.status, r.header.Get("WWW-Authenticate"), r.body)
+		}
+	}
+}
