@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -56,30 +57,104 @@ func newCmdEnrollments(f *factory, runF func(context.Context, *enrollmentsOption
 }
 
 func newCmdMetadata(f *factory) *cobra.Command {
-	return newGroup(f, "metadata", "Change the user's user_metadata (PATCH /users/{id})",
-		newCmdMetadataSet(f, nil), newCmdMetadataUnset(f, nil))
+	return newGroup(f, "metadata", "Read or change the user's user_metadata (GET and PATCH /users/{id})",
+		newCmdMetadataGet(f, nil), newCmdMetadataSet(f, nil), newCmdMetadataUnset(f, nil))
+}
+
+type metadataGetOptions struct {
+	f    *factory
+	Keys []string // none: every key
+}
+
+func newCmdMetadataGet(f *factory, runF func(context.Context, *metadataGetOptions) error) *cobra.Command {
+	o := &metadataGetOptions{f: f}
+	return &cobra.Command{
+		Use:   "get [KEY...]",
+		Short: "Print user_metadata, or the given keys of it (GET /users/{id})",
+		Example: `auth0me metadata get
+auth0me metadata get theme langs
+auth0me metadata get --json | jq .theme`,
+		Args: argsRange(0, -1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Keys = args
+			return run(runF, runMetadataGet)(cmd.Context(), o)
+		},
+	}
+}
+
+func runMetadataGet(ctx context.Context, o *metadataGetOptions) error {
+	f := o.f
+	c, _, err := f.client(ctx)
+	if err != nil {
+		return err
+	}
+	u, err := c.Me(ctx)
+	if err != nil {
+		return err
+	}
+	md := map[string]any(u.UserMetadata)
+	if md == nil {
+		md = map[string]any{}
+	}
+	if len(o.Keys) > 0 {
+		picked := make(map[string]any, len(o.Keys))
+		for _, k := range o.Keys {
+			if v, ok := md[k]; ok {
+				picked[k] = v
+			}
+		}
+		md = picked
+	}
+	if f.json {
+		return f.printJSON(md)
+	}
+	var b strings.Builder
+	keys := o.Keys
+	if len(keys) == 0 {
+		keys = slices.Sorted(maps.Keys(md))
+	}
+	var rows [][]string
+	for _, k := range keys {
+		v, ok := md[k]
+		val := "(not set)"
+		if ok {
+			val = jsonValue(v)
+		}
+		rows = append(rows, []string{k, val})
+	}
+	if len(rows) == 0 {
+		b.WriteString("user_metadata is empty.\n")
+	}
+	table(&b, rows)
+	_, err = io.WriteString(f.out, b.String())
+	return err
 }
 
 type metadataSetOptions struct {
 	f           *factory
 	Assignments []string // KEY=VALUE
+	String      bool     // every VALUE is a string
 }
 
 func newCmdMetadataSet(f *factory, runF func(context.Context, *metadataSetOptions) error) *cobra.Command {
 	o := &metadataSetOptions{f: f}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "set KEY=VALUE...",
 		Short: "Set user_metadata keys; a VALUE that parses as JSON is sent as JSON, otherwise as a string",
+		Long:  `Set user_metadata keys. A VALUE that parses as JSON is sent as JSON (null\ndeletes the key), otherwise as a string. A VALUE that starts with {, [ or " must\nbe valid JSON; --string sends every VALUE as the string it is.`,
 		Example: `auth0me metadata set theme=dark
 auth0me metadata set age=42 newsletter=true 'address={"city":"Lyon"}'
 auth0me metadata set nickname='"42"'   # the string "42", not the number
-auth0me metadata set theme=null        # JSON null deletes the key, like unset`,
+auth0me metadata set theme=null        # JSON null deletes the key, like unset
+auth0me metadata set --string 'motto={not json}'`,
 		Args: argsRange(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Assignments = args
 			return run(runF, runMetadataSet)(cmd.Context(), o)
 		},
 	}
+	cmd.Flags().BoolVar(&o.String, "string", false, "store every VALUE as the string it is, even one that looks like JSON")
+	return cmd
 }
 
 type metadataUnsetOptions struct {
@@ -376,8 +451,11 @@ func runEnrollments(ctx context.Context, o *enrollmentsOptions) error {
 }
 
 // parseAssignments reads KEY=VALUE arguments: VALUE is JSON when it parses
-// as JSON (null meaning delete), else the string itself.
-func parseAssignments(args []string) (map[string]any, error) {
+// as JSON (null meaning delete), else the string itself. A VALUE that
+// starts like a JSON object, array or string ({, [ or ") must parse: a
+// broken one is a usage error rather than a string stored by surprise.
+// raw (--string) takes every VALUE as the string itself.
+func parseAssignments(args []string, raw bool) (map[string]any, error) {
 	md := make(map[string]any, len(args))
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
@@ -390,28 +468,43 @@ func parseAssignments(args []string) (map[string]any, error) {
 		if _, dup := md[k]; dup {
 			return nil, usagef("key %q is given twice", k)
 		}
-		md[k] = parseValue(v)
+		if raw {
+			md[k] = v
+			continue
+		}
+		val, err := parseValue(v)
+		if err != nil {
+			return nil, usagef("the value of %s is not valid JSON (%v); pass --string to store it as a string", k, err)
+		}
+		md[k] = val
 	}
 	return md, nil
 }
 
 // parseValue returns v decoded as JSON (numbers kept exact) when it is one
-// JSON value, else v as a string.
-func parseValue(v string) any {
+// JSON value, else v as a string; an error when v starts like a JSON
+// object, array or string and is not one JSON value.
+func parseValue(v string) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(v))
 	dec.UseNumber()
 	var out any
-	if err := dec.Decode(&out); err != nil {
-		return v
+	err := dec.Decode(&out)
+	if err == nil {
+		if _, tail := dec.Token(); tail != io.EOF {
+			err = errors.New("more than one JSON value")
+		}
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return v // trailing data: not one JSON value
+	switch {
+	case err == nil:
+		return out, nil
+	case strings.IndexAny(strings.TrimSpace(v), `{["`) == 0:
+		return nil, err
 	}
-	return out
+	return v, nil
 }
 
 func runMetadataSet(ctx context.Context, o *metadataSetOptions) error {
-	md, err := parseAssignments(o.Assignments)
+	md, err := parseAssignments(o.Assignments, o.String)
 	if err != nil {
 		return err
 	}

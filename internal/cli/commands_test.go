@@ -349,7 +349,7 @@ func TestUsage(t *testing.T) {
 func TestEveryCommandHasHelp(t *testing.T) {
 	t.Parallel()
 	for _, c := range [][]string{
-		{"login"}, {"logout"}, {"status"}, {"me"}, {"enrollments"}, {"metadata"}, {"metadata", "set"}, {"metadata", "unset"},
+		{"login"}, {"logout"}, {"status"}, {"me"}, {"enrollments"}, {"metadata"}, {"metadata", "get"}, {"metadata", "set"}, {"metadata", "unset"},
 		{"link"}, {"unlink"}, {"device-credential"}, {"device-credential", "create"}, {"device-credential", "delete"}, {"demo"},
 	} {
 		t.Run(strings.Join(c, "_"), func(t *testing.T) {

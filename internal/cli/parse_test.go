@@ -137,3 +137,15 @@ func TestNewCmdStatus(t *testing.T) {
 		t.Errorf("status --refresh: %+v, %v", got, err)
 	}
 }
+
+func TestNewCmdMetadata(t *testing.T) {
+	t.Parallel()
+	get, err := parse(t, newCmdMetadataGet, "a", "b")
+	if err != nil || !cmp.Equal(get.Keys, []string{"a", "b"}) {
+		t.Errorf("metadata get a b: %+v, %v", get, err)
+	}
+	set, err := parse(t, newCmdMetadataSet, "--string", "a={")
+	if err != nil || !set.String || !cmp.Equal(set.Assignments, []string{"a={"}) {
+		t.Errorf("metadata set --string: %+v, %v", set, err)
+	}
+}

@@ -195,17 +195,28 @@ func FuzzDecodeTokenFile(f *testing.F) {
 
 func TestParseAssignments(t *testing.T) {
 	t.Parallel()
-	got, err := parseAssignments([]string{"s=dark", "n=42", "f=1.50", "b=false", "o={\"a\":[1,2]}", "q=\"42\"", "z=null", "e=", "sp=a b", "eq=a=b", "bad={\"a\"", "two=1 2"})
+	got, err := parseAssignments([]string{"s=dark", "n=42", "f=1.50", "b=false", "o={\"a\":[1,2]}", "q=\"42\"", "z=null", "e=", "sp=a b", "eq=a=b", "two=1 2", "brace=}x"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{
 		"s": "dark", "n": json.Number("42"), "f": json.Number("1.50"), "b": false,
 		"o": map[string]any{"a": []any{json.Number("1"), json.Number("2")}}, "q": "42", "z": nil,
-		"e": "", "sp": "a b", "eq": "a=b", "bad": `{"a"`, "two": "1 2",
+		"e": "", "sp": "a b", "eq": "a=b", "two": "1 2", "brace": "}x",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parseAssignments (-want +got):\n%s", diff)
+	}
+	// What starts like a JSON object, array or string must be one.
+	for _, bad := range []string{`addr={"city":"Lyon",}`, `x=[1,`, `q="unterminated`, `o={} {}`, ` x= {`} {
+		if _, err := parseAssignments([]string{bad}, false); err == nil || !strings.Contains(err.Error(), "--string") {
+			t.Errorf("parseAssignments(%q): %v, want a usage error naming --string", bad, err)
+		}
+	}
+	// --string takes every value as it is.
+	raw, err := parseAssignments([]string{`addr={"city":"Lyon",}`, "n=42", "z=null"}, true)
+	if err != nil || !cmp.Equal(raw, map[string]any{"addr": `{"city":"Lyon",}`, "n": "42", "z": "null"}) {
+		t.Errorf("parseAssignments --string = %v, %v", raw, err)
 	}
 }
 
@@ -216,21 +227,27 @@ func FuzzParseAssignments(f *testing.F) {
 	f.Add(`address={"city":"Lyon"}`)
 	f.Add("n=42 ")
 	f.Add("x=[1,")
+	f.Add(`a={"b":1,}`)
 	f.Fuzz(func(t *testing.T, arg string) {
-		md, err := parseAssignments([]string{arg})
+		md, err := parseAssignments([]string{arg}, false)
+		k, v, _ := strings.Cut(arg, "=")
+		var probe any
+		isJSON := json.Unmarshal([]byte(v), &probe) == nil
 		if err != nil {
+			if k != "" && strings.Contains(arg, "=") && (isJSON || strings.IndexAny(strings.TrimSpace(v), `{["`) != 0) {
+				t.Fatalf("parseAssignments(%q) refused a value that is JSON or does not look like it: %v", arg, err)
+			}
 			return
 		}
-		k, v, _ := strings.Cut(arg, "=")
 		got, ok := md[k]
 		if !ok || len(md) != 1 {
 			t.Fatalf("parseAssignments(%q) = %v", arg, md)
 		}
-		if s, isString := got.(string); isString && s != v {
-			var probe any
-			if json.Unmarshal([]byte(v), &probe) != nil {
-				t.Fatalf("non-JSON %q came back as %q", v, s)
-			}
+		if s, isString := got.(string); isString && s != v && !isJSON {
+			t.Fatalf("non-JSON %q came back as %q", v, s)
+		}
+		if _, isString := got.(string); isString && !isJSON && strings.IndexAny(strings.TrimSpace(v), `{["`) == 0 {
+			t.Fatalf("broken JSON %q was accepted as a string", v)
 		}
 		if _, err := json.Marshal(got); err != nil {
 			t.Fatalf("value %#v of %q cannot be sent: %v", got, arg, err)
