@@ -304,11 +304,3 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
-
-// redactSecret replaces every occurrence of secret in s.
-func redactSecret(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "[redacted]")
-}

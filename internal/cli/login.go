@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/auth0me/auth0me/internal/bearer"
 	"github.com/auth0me/auth0me/scopeguard"
 	"github.com/spf13/cobra"
 )
@@ -308,7 +309,7 @@ func (f *factory) revoke(ctx context.Context, st *storedToken) error {
 	if oe.Description != "" {
 		msg += ": " + oe.Description
 	}
-	return errors.New(redactSecret(oneLine(msg), st.RefreshToken))
+	return errors.New(bearer.Redact(oneLine(msg), st.RefreshToken))
 }
 
 // callback is what the loopback redirect brought back.
