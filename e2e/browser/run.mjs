@@ -33,6 +33,7 @@ const out = path.join(here, "out");
 // Every scenario, in order. One line per page.
 const SCENARIOS = [
   (await import("./scenarios/spa.mjs")).default,
+  (await import("./scenarios/spa-refresh.mjs")).default,
 ];
 
 // Each scenario runs once per variant of the tenant.

@@ -43,7 +43,8 @@ window.e2e = {
   // init creates the client, which restores a session through a hidden
   // iframe (prompt=none, response_mode=web_message) when the SDK's
   // "is authenticated" cookie says there was one.
-  async init() {
+  // extra is merged into the client options (e.g. useRefreshTokens).
+  async init(extra = {}) {
     cfg = await (await fetch("/config.json", { cache: "no-store" })).json();
     render();
     const options = {
@@ -57,6 +58,7 @@ window.e2e = {
       },
     };
     if (cfg.issuer) options.issuer = cfg.issuer;
+    Object.assign(options, extra);
     client = await auth0.createAuth0Client(options);
     return this.state();
   },
