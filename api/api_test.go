@@ -18,7 +18,7 @@ import (
 
 func TestSevenOperationsEndToEnd(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	c := newClient(t, tn, alice, allScopes)
 	ctx := t.Context()
 
@@ -99,7 +99,7 @@ func TestSevenOperationsEndToEnd(t *testing.T) {
 // through with scopeguard's error intact and sends nothing.
 func TestGuardRefusesBeforeTheNetwork(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	c := newClient(t, tn, alice, nil) // no scopes at all
 	ctx := t.Context()
 	calls := map[string]func() error{
@@ -131,7 +131,7 @@ func TestGuardRefusesBeforeTheNetwork(t *testing.T) {
 
 func TestArgumentsCheckedBeforeSending(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	c := newClient(t, tn, alice, allScopes)
 	ctx := t.Context()
 	for name, err := range map[string]error{
@@ -159,7 +159,7 @@ func TestArgumentsCheckedBeforeSending(t *testing.T) {
 
 func TestLinkIdentityChecksTheIDToken(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	c := newClient(t, tn, alice, allScopes)
 	sign := func(claims map[string]any, opts ...apitest.SignOption) string {
 		tok, err := tn.SignToken(claims, opts...)
@@ -200,7 +200,7 @@ func TestLinkIdentityChecksTheIDToken(t *testing.T) {
 
 func TestAuth0ErrorsBecomeTypedErrors(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	ctx := t.Context()
 
 	// 409: the device already has a public key.

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/auth0me/auth0me/api"
+	"github.com/auth0me/auth0me/api/apitest"
 )
 
 // answer is a transport that answers every request with status and body,
@@ -32,7 +33,7 @@ func (a answer) RoundTrip(req *http.Request) (*http.Response, error) {
 // answering returns a client whose every request gets status and body.
 func answering(t testing.TB, status int, body string) *api.Client {
 	t.Helper()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	return newClient(t, tn, alice, allScopes, api.WithHTTPClient(&http.Client{Transport: answer{status, body}}), api.WithMaxRetries(0))
 }
 
@@ -104,7 +105,7 @@ func FuzzDecodeUser(f *testing.F) {
 	for _, s := range []string{`null`, `{}`, `[]`, `[null]`, `"x"`, `{"user_id":"a"}`, `{"identities":[null]}`, `{"identities":[{"user_id":1}]}`, ` {"a":1} `, `{"a":1}x`} {
 		f.Add(s)
 	}
-	tn := startTenant(f)
+	tn := apitest.New(f, testUsers)
 	f.Fuzz(func(t *testing.T, body string) {
 		c := newClient(t, tn, alice, allScopes, api.WithHTTPClient(&http.Client{Transport: answer{http.StatusOK, body}}), api.WithMaxRetries(0))
 		u, err := c.Me(t.Context())

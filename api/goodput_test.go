@@ -40,7 +40,7 @@ func TestGoodput(t *testing.T) {
 		t.Run(fmt.Sprintf("K=%d", tc.k), func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				tn := startTenant(t, apitest.WithMemoryNetwork(), apitest.WithTLS(), apitest.WithRateLimit(burst, rate))
+				tn := apitest.New(t, testUsers, apitest.WithMemoryNetwork(), apitest.WithTLS(), apitest.WithRateLimit(burst, rate))
 				var failed atomic.Int64
 				var wg sync.WaitGroup
 				start := time.Now()

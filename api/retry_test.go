@@ -16,7 +16,7 @@ import (
 func bubble(t *testing.T, opts []apitest.Option, f func(t *testing.T, tn *apitest.Tenant)) {
 	t.Helper()
 	synctest.Test(t, func(t *testing.T) {
-		tn := startTenant(t, append([]apitest.Option{apitest.WithMemoryNetwork(), apitest.WithTLS()}, opts...)...)
+		tn := apitest.New(t, append([]apitest.Option{testUsers, apitest.WithMemoryNetwork(), apitest.WithTLS()}, opts...)...)
 		f(t, tn)
 	})
 }

@@ -14,7 +14,7 @@ import (
 // acts as its own user only.
 func TestPerUserViews(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	root := newClient(t, tn, alice, allScopes)
 	const users = 40
 	for i := range users {

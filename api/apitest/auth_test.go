@@ -17,7 +17,7 @@ import (
 func TestRule1Authentication(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	tn := start(t, apitest.WithClock(clock.Now))
+	tn := apitest.New(t, testUsers, apitest.WithClock(clock.Now))
 	good := tn.AccessTokenClaims(alice, "read:current_user")
 	with := func(k string, v any) map[string]any {
 		c := tn.AccessTokenClaims(alice, "read:current_user")
@@ -117,7 +117,7 @@ func TestRule1Authentication(t *testing.T) {
 func TestRule1JWKSAndClaims(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	tn := start(t, apitest.WithClock(clock.Now), apitest.WithClientID("myClient"))
+	tn := apitest.New(t, testUsers, apitest.WithClock(clock.Now), apitest.WithClientID("myClient"))
 	r := call(t, tn, "GET", "/.well-known/jwks.json", "", "")
 	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(r.body, &set); err != nil {
@@ -170,7 +170,7 @@ func TestRule1JWKSAndClaims(t *testing.T) {
 // WithTLS serves HTTPS that Client trusts.
 func TestTLS(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithTLS())
+	tn := apitest.New(t, testUsers, apitest.WithTLS())
 	if want := "https://" + tn.Domain() + "/api/v2/"; tn.BaseURL() != want {
 		t.Fatalf("BaseURL = %q, want %q", tn.BaseURL(), want)
 	}

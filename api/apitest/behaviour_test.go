@@ -23,7 +23,7 @@ import (
 // Rule 9: every error body has Auth0's shape and content type.
 func TestRule9ErrorShape(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithRateLimit(1000, 1000))
+	tn := apitest.New(t, testUsers, apitest.WithRateLimit(1000, 1000))
 	read := tn.AccessToken(alice, "read:current_user")
 	idt := tn.AccessToken(alice, "update:current_user_identities")
 	cases := []struct {
@@ -89,7 +89,7 @@ func TestRule10RateLimit(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock() // 12:00:00.000, a whole second
 	t0 := clock.Now().Unix()
-	tn := start(t, apitest.WithClock(clock.Now), apitest.WithRateLimit(2, 2))
+	tn := apitest.New(t, testUsers, apitest.WithClock(clock.Now), apitest.WithRateLimit(2, 2))
 	tok := tn.AccessToken(alice, "read:current_user")
 	steps := []struct {
 		advance   time.Duration
@@ -127,7 +127,7 @@ func TestRule10RateLimit(t *testing.T) {
 	t.Run("slow refill", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		tn := start(t, apitest.WithClock(clock.Now), apitest.WithRateLimit(3, 0.5))
+		tn := apitest.New(t, testUsers, apitest.WithClock(clock.Now), apitest.WithRateLimit(3, 0.5))
 		r := call(t, tn, "GET", "/api/v2/anything", "", "")
 		if r.header.Get("X-RateLimit-Remaining") != "2" || r.header.Get("X-RateLimit-Reset") != strconv.FormatInt(clock.Now().Unix()+2, 10) {
 			t.Errorf("headers = %v", r.header)
@@ -135,7 +135,7 @@ func TestRule10RateLimit(t *testing.T) {
 	})
 	t.Run("off by default", func(t *testing.T) {
 		t.Parallel()
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		for range 20 {
 			r := call(t, tn, "GET", userPath(alice), "", "")
 			if r.status != 401 || r.header.Get("X-RateLimit-Limit") != "" {
@@ -145,7 +145,7 @@ func TestRule10RateLimit(t *testing.T) {
 	})
 	t.Run("not on well-known", func(t *testing.T) {
 		t.Parallel()
-		tn := start(t, apitest.WithRateLimit(1, 1), apitest.WithClock(newFakeClock().Now))
+		tn := apitest.New(t, testUsers, apitest.WithRateLimit(1, 1), apitest.WithClock(newFakeClock().Now))
 		for range 3 {
 			if r := call(t, tn, "GET", "/.well-known/jwks.json", "", ""); r.status != 200 {
 				t.Fatalf("jwks status %d", r.status)
@@ -154,7 +154,7 @@ func TestRule10RateLimit(t *testing.T) {
 	})
 	t.Run("real clock in a synctest bubble", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			tn, err := apitest.Start(apitest.WithMemoryNetwork(), apitest.WithRateLimit(1, 1), apitest.WithSigningKey(testKey()))
+			tn, err := apitest.Start(apitest.WithMemoryNetwork(), apitest.WithRateLimit(1, 1))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func TestRule11Faults(t *testing.T) {
 	}
 	t.Run("status once", func(t *testing.T) {
 		t.Parallel()
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		tn.InjectFault(apitest.OpGetUser, apitest.Fault{Status: 503, Times: 1})
 		tok := tn.AccessToken(alice, "read:current_user")
 		r := call(t, tn, "GET", userPath(alice), tok, "")
@@ -222,7 +222,7 @@ func TestRule11Faults(t *testing.T) {
 	})
 	t.Run("only the named operation, until cleared", func(t *testing.T) {
 		t.Parallel()
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Status: 500})
 		tok := tn.AccessToken(alice, "read:current_user", "update:current_user_metadata")
 		for range 3 {
@@ -243,7 +243,7 @@ func TestRule11Faults(t *testing.T) {
 	})
 	t.Run("drop before act", func(t *testing.T) {
 		t.Parallel()
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Drop: apitest.DropBeforeAct, Times: 1})
 		_, _, err := send(t.Context(), noReuse(tn), tn, "PATCH", userPath(alice), tn.AccessToken(alice, "update:current_user_metadata"), patch)
 		if err == nil {
@@ -255,7 +255,7 @@ func TestRule11Faults(t *testing.T) {
 	})
 	t.Run("drop after act", func(t *testing.T) {
 		t.Parallel()
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Drop: apitest.DropAfterAct, Times: 1})
 		_, _, err := send(t.Context(), noReuse(tn), tn, "PATCH", userPath(alice), tn.AccessToken(alice, "update:current_user_metadata"), patch)
 		if err == nil {
@@ -267,7 +267,7 @@ func TestRule11Faults(t *testing.T) {
 	})
 	t.Run("truncate", func(t *testing.T) {
 		t.Parallel()
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Truncate: true, Times: 1})
 		res, b, err := send(t.Context(), noReuse(tn), tn, "PATCH", userPath(alice), tn.AccessToken(alice, "update:current_user_metadata"), patch)
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -282,7 +282,7 @@ func TestRule11Faults(t *testing.T) {
 	})
 	t.Run("oversize", func(t *testing.T) {
 		t.Parallel()
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		tn.InjectFault(apitest.OpGetEnrollments, apitest.Fault{Oversize: 3 << 20})
 		res, b, err := send(t.Context(), tn.Client(), tn, "GET", userPath(alice)+"/enrollments", tn.AccessToken(alice, "read:current_user"), "")
 		if err != nil {
@@ -294,7 +294,7 @@ func TestRule11Faults(t *testing.T) {
 	})
 	t.Run("delay", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			tn, err := apitest.Start(apitest.WithMemoryNetwork(), apitest.WithSigningKey(testKey()))
+			tn, err := apitest.Start(apitest.WithMemoryNetwork())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -319,7 +319,7 @@ func TestRule11Faults(t *testing.T) {
 	})
 	t.Run("inspection", func(t *testing.T) {
 		t.Parallel()
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		tn.ResetRequests()
 		tok := tn.AccessToken(alice, "update:current_user_metadata")
 		call(t, tn, "PATCH", userPath(alice), tok, patch)
@@ -342,7 +342,7 @@ func TestRule11Faults(t *testing.T) {
 // Rule 12: concurrent use under -race, and Close leaves no goroutine.
 func TestRule12Concurrency(t *testing.T) {
 	t.Parallel()
-	tn := start(t)
+	tn := apitest.New(t, testUsers)
 	const n = 40
 	var wg sync.WaitGroup
 	errs := make(chan error, 3*n)
@@ -387,7 +387,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	// Not parallel: goleak compares against the goroutines present now.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	for _, opts := range [][]apitest.Option{nil, {apitest.WithTLS()}, {apitest.WithMemoryNetwork()}, {apitest.WithMemoryNetwork(), apitest.WithTLS()}} {
-		tn, err := apitest.Start(append(opts, apitest.WithSigningKey(testKey()))...)
+		tn, err := apitest.Start(opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -407,7 +407,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 // connection closed, and no time passes.
 func TestCloseReleasesDelayedRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := startBubble(t)
+		tn := apitest.New(t, apitest.WithMemoryNetwork(), testUsers)
 		tok := tn.AccessToken(alice, "read:current_user")
 		tn.InjectFault(apitest.OpGetUser, apitest.Fault{Delay: time.Hour})
 		start := time.Now()
@@ -431,7 +431,7 @@ func TestCloseReleasesDelayedRequest(t *testing.T) {
 }
 
 func BenchmarkGetUser(b *testing.B) {
-	tn, err := apitest.Start(apitest.WithSigningKey(testKey()))
+	tn, err := apitest.Start()
 	if err != nil {
 		b.Fatal(err)
 	}

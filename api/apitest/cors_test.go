@@ -63,7 +63,7 @@ func TestCORSPreflight(t *testing.T) {
 	t.Parallel()
 	// An empty bucket proves preflights skip the rate limit; no token
 	// proves they skip authentication.
-	tn := start(t, apitest.WithAllowedOrigins(spaOrigin), apitest.WithRateLimit(1, 1e-9))
+	tn := apitest.New(t, testUsers, apitest.WithAllowedOrigins(spaOrigin), apitest.WithRateLimit(1, 1e-9))
 	if r := call(t, tn, "GET", userPath(alice), "", ""); r.status != 401 {
 		t.Fatalf("draining the bucket: %d", r.status)
 	}
@@ -123,7 +123,7 @@ func equalMaps(a, b map[string]string) bool {
 
 func TestCORSAnswers(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithAllowedOrigins(spaOrigin), apitest.WithRateLimit(2, 1e-9))
+	tn := apitest.New(t, testUsers, apitest.WithAllowedOrigins(spaOrigin), apitest.WithRateLimit(2, 1e-9))
 	tok := tn.AccessToken(alice, "read:current_user")
 
 	ok := fromOrigin(t, tn, "GET", userPath(alice), spaOrigin, "Authorization", "Bearer "+tok)
@@ -186,7 +186,7 @@ func TestAllowedOriginPatterns(t *testing.T) {
 		{[]string{"http://[::1]:8080"}, "http://[::1]:8080", true},
 		{[]string{"http://a.example", "http://b.example"}, "http://b.example", true},
 	} {
-		tn := start(t, apitest.WithAllowedOrigins(tc.allowed...))
+		tn := apitest.New(t, testUsers, apitest.WithAllowedOrigins(tc.allowed...))
 		r := preflight(t, tn, "/oauth/token", tc.origin, "POST")
 		if got := r.status == http.StatusNoContent; got != tc.want {
 			t.Errorf("allowed %q, origin %q: allowed = %v (status %d)", tc.allowed, tc.origin, got, r.status)

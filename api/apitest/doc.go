@@ -3,12 +3,21 @@
 // signed-in user's token may call, with Auth0's status codes, error bodies
 // and checks, plus the signing keys and tokens to call them with.
 //
-//	tn, err := apitest.Start()
-//	if err != nil { ... }
-//	defer tn.Close()
-//	tn.AddUser(apitest.User{ID: "auth0|abc", Email: "a@example.com"})
-//	token := tn.AccessToken("auth0|abc", "read:current_user")
-//	// GET tn.BaseURL()+"users/auth0%7Cabc" with "Authorization: Bearer "+token
+//	func TestMe(t *testing.T) {
+//		tn := apitest.New(t, apitest.WithUsers(apitest.User{ID: "auth0|abc", Email: "a@example.com"}))
+//		client, err := api.New(tn.Domain(), tn.TokenSource("auth0|abc", "read:current_user"),
+//			api.WithBaseURL(tn.BaseURL()), api.WithHTTPClient(tn.Client()))
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		me, err := client.Me(t.Context())
+//		...
+//	}
+//
+// New fails the test when the tenant cannot start and closes it when the
+// test ends; Start returns the error and leaves closing to the caller, for
+// programs (auth0me serve) and examples. TokenSource and AccessToken mint
+// the tenant's tokens; any HTTP client may call BaseURL with them.
 //
 // The operations, keyed by Auth0's operation ids (the Op constants):
 // get_users_by_id, get_enrollments, post_identities,

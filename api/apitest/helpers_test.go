@@ -14,16 +14,6 @@ import (
 	"github.com/auth0me/auth0me/api/apitest"
 )
 
-// testKey is one RSA key shared by the tests' tenants: generating a fresh
-// 2048-bit key per tenant would dominate the run time.
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
 // otherKey signs "foreign" tokens.
 var otherKey = sync.OnceValue(func() *rsa.PrivateKey {
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -60,24 +50,11 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// start starts a tenant with alice and bob, closed at the end of the test.
-func start(t *testing.T, opts ...apitest.Option) *apitest.Tenant {
-	t.Helper()
-	tn, err := apitest.Start(append([]apitest.Option{apitest.WithSigningKey(testKey())}, opts...)...)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(tn.Close)
-	for _, u := range []apitest.User{
-		{ID: alice, Email: "alice@example.com", EmailVerified: true, UserMetadata: map[string]any{"color": "blue"}, AppMetadata: map[string]any{"plan": "free"}},
-		{ID: bob, Email: "bob@example.com", UserMetadata: map[string]any{"lang": "fr"}},
-	} {
-		if err := tn.AddUser(u); err != nil {
-			t.Fatalf("AddUser: %v", err)
-		}
-	}
-	return tn
-}
+// testUsers are the users of every test tenant: alice and bob.
+var testUsers = apitest.WithUsers(
+	apitest.User{ID: alice, Email: "alice@example.com", EmailVerified: true, UserMetadata: map[string]any{"color": "blue"}, AppMetadata: map[string]any{"plan": "free"}},
+	apitest.User{ID: bob, Email: "bob@example.com", UserMetadata: map[string]any{"lang": "fr"}},
+)
 
 // response is an answer read in full.
 type response struct {

@@ -106,7 +106,7 @@ func retrieveCode(err error) string {
 
 func TestLoginPKCE(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithLoginUser(alice))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(alice))
 	conf := oauthConfig(tn, append([]string{"openid", "profile", "offline_access", "read:users", "update:users"}, sixScopes...)...)
 	tok := pkceLogin(t, tn, conf)
 
@@ -178,7 +178,7 @@ func TestLoginPKCE(t *testing.T) {
 
 func TestAuthorizeErrors(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithLoginUser(alice))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(alice))
 	good := url.Values{
 		"response_type": {"code"}, "client_id": {tn.ClientID()}, "redirect_uri": {callback},
 		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"},
@@ -244,7 +244,7 @@ func TestAuthorizeErrors(t *testing.T) {
 
 func TestTokenEndpointErrors(t *testing.T) {
 	t.Parallel()
-	tn := start(t)
+	tn := apitest.New(t, testUsers)
 	post := func(form url.Values) response {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(t.Context(), "POST", tn.URL()+"/oauth/token", strings.NewReader(form.Encode()))
@@ -283,20 +283,6 @@ func TestTokenEndpointErrors(t *testing.T) {
 	}
 }
 
-// startBubble starts a tenant on the in-memory network, for synctest.
-func startBubble(t *testing.T, opts ...apitest.Option) *apitest.Tenant {
-	t.Helper()
-	tn, err := apitest.Start(append([]apitest.Option{apitest.WithMemoryNetwork(), apitest.WithSigningKey(testKey())}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tn.Close)
-	if err := tn.AddUser(apitest.User{ID: alice, Email: "alice@example.com"}); err != nil {
-		t.Fatal(err)
-	}
-	return tn
-}
-
 // postForm posts form to the tenant path and decodes the JSON answer.
 func postForm(t *testing.T, tn *apitest.Tenant, path string, form url.Values) (int, map[string]any) {
 	t.Helper()
@@ -315,7 +301,7 @@ func postForm(t *testing.T, tn *apitest.Tenant, path string, form url.Values) (i
 
 func TestRefreshRotation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := startBubble(t, apitest.WithLoginUser(alice), apitest.WithTokenLifetimes(time.Hour, 48*time.Hour))
+		tn := apitest.New(t, apitest.WithMemoryNetwork(), testUsers, apitest.WithLoginUser(alice), apitest.WithTokenLifetimes(time.Hour, 48*time.Hour))
 		conf := oauthConfig(tn, "openid", "offline_access", "read:current_user", "update:current_user_metadata")
 		tok := pkceLogin(t, tn, conf)
 		ctx := context.WithValue(t.Context(), oauth2.HTTPClient, tn.Client())
@@ -380,7 +366,7 @@ func TestRefreshRotation(t *testing.T) {
 func TestDeviceFlow(t *testing.T) {
 	t.Run("approved", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			tn := startBubble(t)
+			tn := apitest.New(t, apitest.WithMemoryNetwork(), testUsers)
 			conf := oauthConfig(tn, "openid", "offline_access", "read:current_user", "read:users")
 			ctx := context.WithValue(t.Context(), oauth2.HTTPClient, tn.Client())
 			da, err := conf.DeviceAuth(ctx, oauth2.SetAuthURLParam("audience", tn.Audience()))
@@ -421,7 +407,7 @@ func TestDeviceFlow(t *testing.T) {
 	})
 	t.Run("denied", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			tn := startBubble(t)
+			tn := apitest.New(t, apitest.WithMemoryNetwork(), testUsers)
 			conf := oauthConfig(tn, "read:current_user")
 			ctx := context.WithValue(t.Context(), oauth2.HTTPClient, tn.Client())
 			da, err := conf.DeviceAuth(ctx, oauth2.SetAuthURLParam("audience", tn.Audience()))
@@ -439,7 +425,7 @@ func TestDeviceFlow(t *testing.T) {
 	})
 	t.Run("slow_down, expired_token once, then invalid_grant", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			tn := startBubble(t, apitest.WithDeviceCodeTiming(time.Minute, 5*time.Second))
+			tn := apitest.New(t, apitest.WithMemoryNetwork(), testUsers, apitest.WithDeviceCodeTiming(time.Minute, 5*time.Second))
 			status, da := postForm(t, tn, "/oauth/device/code", url.Values{"client_id": {tn.ClientID()}, "audience": {tn.Audience()}, "scope": {"read:current_user"}})
 			if status != 200 || da["expires_in"] != 60.0 || da["interval"] != 5.0 {
 				t.Fatalf("device code: %d %v", status, da)
@@ -475,7 +461,7 @@ func TestDeviceFlow(t *testing.T) {
 	})
 	t.Run("device code errors", func(t *testing.T) {
 		t.Parallel()
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		if status, body := postForm(t, tn, "/oauth/device/code", url.Values{"client_id": {"x"}}); status != 401 || body["error"] != "invalid_client" {
 			t.Errorf("unknown client: %d %v", status, body)
 		}

@@ -52,7 +52,7 @@ func TestRule4Patch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clock := newFakeClock()
-			tn := start(t, apitest.WithClock(clock.Now))
+			tn := apitest.New(t, testUsers, apitest.WithClock(clock.Now))
 			id := "auth0|patch"
 			if err := tn.AddUser(apitest.User{ID: id, Email: "p@example.com", UserMetadata: tt.seed, AppMetadata: map[string]any{"plan": "free"}}); err != nil {
 				t.Fatal(err)
@@ -103,7 +103,7 @@ func TestRule4Patch(t *testing.T) {
 func TestRule5Link(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	tn := start(t, apitest.WithClock(clock.Now))
+	tn := apitest.New(t, testUsers, apitest.WithClock(clock.Now))
 	google := "google-oauth2|1234567890"
 	if err := tn.AddUser(apitest.User{ID: google, Email: "alice@gmail.com", EmailVerified: true, GivenName: "Alice",
 		UserMetadata: map[string]any{"secret": 1}, AppMetadata: map[string]any{"x": 1}}); err != nil {
@@ -198,7 +198,7 @@ func TestRule5Link(t *testing.T) {
 // Rule 6: unlink.
 func TestRule6Unlink(t *testing.T) {
 	t.Parallel()
-	tn := start(t)
+	tn := apitest.New(t, testUsers)
 	primary := "auth0|primary"
 	if err := tn.AddUser(apitest.User{ID: primary, Email: "p@example.com", UserMetadata: map[string]any{"k": "v"},
 		Identities: []apitest.Identity{
@@ -254,7 +254,7 @@ func TestRule6Unlink(t *testing.T) {
 // Rule 7: device credentials.
 func TestRule7DeviceCredentials(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithClientID("cid"))
+	tn := apitest.New(t, testUsers, apitest.WithClientID("cid"))
 	create := tn.AccessToken(alice, "create:current_user_device_credentials")
 	valid := `{"device_name":"Alice's phone","type":"public_key","value":"QUJDRA==","device_id":"0a1B-c2d3"}`
 	inv := func(msg string) any {
@@ -339,7 +339,7 @@ func TestRule7DeviceCredentials(t *testing.T) {
 // Rule 8: enrollments are an array, [] when none, seedable.
 func TestRule8Enrollments(t *testing.T) {
 	t.Parallel()
-	tn := start(t)
+	tn := apitest.New(t, testUsers)
 	tok := tn.AccessToken(alice, "read:current_user")
 	r := call(t, tn, "GET", userPath(alice)+"/enrollments", tok, "")
 	if r.status != 200 || string(r.body) != "[]" {

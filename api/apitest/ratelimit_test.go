@@ -18,7 +18,7 @@ func TestCurrentUserLimit(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	t0 := clock.Now().Unix()
-	tn := start(t, apitest.WithClock(clock.Now), apitest.WithPlan(apitest.PlanEnterpriseProduction))
+	tn := apitest.New(t, testUsers, apitest.WithClock(clock.Now), apitest.WithPlan(apitest.PlanEnterpriseProduction))
 	ta := tn.AccessToken(alice, "read:current_user")
 	tb := tn.AccessToken(bob, "read:current_user")
 	for i := range 10 {
@@ -73,7 +73,7 @@ func TestCurrentUserLimit(t *testing.T) {
 func TestTwoBuckets(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	tn := start(t, apitest.WithClock(clock.Now), apitest.WithRateLimit(3, 1), apitest.WithCurrentUserLimit(1, 6))
+	tn := apitest.New(t, testUsers, apitest.WithClock(clock.Now), apitest.WithRateLimit(3, 1), apitest.WithCurrentUserLimit(1, 6))
 	ta := tn.AccessToken(alice, "read:current_user")
 	tb := tn.AccessToken(bob, "read:current_user")
 	steps := []struct {
@@ -138,7 +138,7 @@ func TestRateLimitOptions(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(len(tc.opts), tc.calls), func(t *testing.T) {
 			t.Parallel()
-			tn := start(t, append(tc.opts, apitest.WithClock(newFakeClock().Now))...)
+			tn := apitest.New(t, append(tc.opts, testUsers, apitest.WithClock(newFakeClock().Now))...)
 			tok := tn.AccessToken(alice, "read:current_user")
 			got429, headers := 0, false
 			for range tc.calls {

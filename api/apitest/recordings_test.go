@@ -180,7 +180,7 @@ func TestRecordedShapes(t *testing.T) {
 		t.Parallel()
 		its := readRecording(t, "TestUserManager_Read.yaml")
 		created := find(t, its, "POST", "/api/v2/users")
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		u := seedFromRecording(t, created.body)
 		if err := tn.AddUser(u); err != nil {
 			t.Fatal(err)
@@ -202,7 +202,7 @@ func TestRecordedShapes(t *testing.T) {
 		t.Parallel()
 		its := readRecording(t, "TestUserManager_Update.yaml")
 		created := find(t, its, "POST", "/api/v2/users")
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		u := seedFromRecording(t, created.body)
 		if err := tn.AddUser(u); err != nil {
 			t.Fatal(err)
@@ -228,7 +228,7 @@ func TestRecordedShapes(t *testing.T) {
 	t.Run("enrollments", func(t *testing.T) {
 		t.Parallel()
 		its := readRecording(t, "TestUserManager_Enrollments.yaml")
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		u := seedFromRecording(t, find(t, its, "POST", "/api/v2/users").body)
 		tn.AddUser(u)
 		rec := find(t, its, "GET", "/enrollments")
@@ -241,7 +241,7 @@ func TestRecordedShapes(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			t.Parallel()
 			its := readRecording(t, file)
-			tn := start(t)
+			tn := apitest.New(t, testUsers)
 			var users []apitest.User
 			for _, it := range its {
 				if it.method == "POST" && strings.HasSuffix(it.url, "/api/v2/users") {
@@ -290,7 +290,7 @@ func TestRecordedShapes(t *testing.T) {
 	t.Run("device credentials", func(t *testing.T) {
 		t.Parallel()
 		its := readRecording(t, "TestDeviceCredentials_Create.yaml")
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		tok := tn.AccessToken(alice, "create:current_user_device_credentials", "delete:current_user_device_credentials")
 		rec := find(t, its, "POST", "/api/v2/device-credentials")
 		// The recorded device_id "test_device" breaks the OAS pattern the fake

@@ -13,7 +13,7 @@ import (
 // working; unknown tokens are 200 too; a missing token or client is refused.
 func TestRevoke(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		tn := startBubble(t, apitest.WithLoginUser(alice))
+		tn := apitest.New(t, apitest.WithMemoryNetwork(), testUsers, apitest.WithLoginUser(alice))
 		conf := oauthConfig(tn, "openid", "offline_access", "read:current_user")
 		first := pkceLogin(t, tn, conf)
 		other := pkceLogin(t, tn, conf)

@@ -12,7 +12,7 @@ import (
 // Rule 2: the seven operations, routed on the escaped path.
 func TestRule2Routing(t *testing.T) {
 	t.Parallel()
-	tn := start(t)
+	tn := apitest.New(t, testUsers)
 	slashy := "samlp|corp/alice@example.com"
 	if err := tn.AddUser(apitest.User{ID: slashy, Email: "a@corp.example"}); err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestRule2Routing(t *testing.T) {
 		}
 	})
 	t.Run("requests keep the escaped path", func(t *testing.T) {
-		tn := start(t)
+		tn := apitest.New(t, testUsers)
 		tn.ResetRequests()
 		call(t, tn, "GET", "/api/v2/users/auth0%7Calice0000000000000001?fields=email", "tok", "")
 		reqs := tn.Requests()
@@ -83,7 +83,7 @@ func TestRule2Routing(t *testing.T) {
 // Rule 3: subject, then scope (any of), then existence.
 func TestRule3ScopeSubjectExistence(t *testing.T) {
 	t.Parallel()
-	tn := start(t)
+	tn := apitest.New(t, testUsers)
 	ghost := "auth0|ghost"
 	type op struct {
 		name, method, suffix, body string

@@ -54,6 +54,7 @@ type config struct {
 	interval      time.Duration
 	origins       []originPattern
 	addr          string
+	users         []User
 }
 
 // WithClientID sets the tenant's client id: the azp of AccessToken and the
@@ -115,9 +116,10 @@ func WithMemoryNetwork() Option {
 	return func(c *config) error { c.memory = true; return nil }
 }
 
-// WithSigningKey makes the tenant sign with key instead of a fresh 2048-bit
-// RSA key. Sharing one key across tenants saves key generation in large test
-// suites; tokens still differ by issuer and audience.
+// WithSigningKey makes the tenant sign with key instead of the 2048-bit RSA
+// key every tenant of the process shares, which is generated at the first
+// Start. Tokens of tenants sharing a key still differ by issuer and
+// audience, but for memory-network tenants (see WithMemoryNetwork).
 func WithSigningKey(key *rsa.PrivateKey) Option {
 	return func(c *config) error {
 		if key == nil {
@@ -177,7 +179,8 @@ type Request struct {
 }
 
 // Start starts a tenant on a 127.0.0.1:0 listener (or in memory with
-// WithMemoryNetwork) with no users.
+// WithMemoryNetwork) holding the users of WithUsers, if any. Close it when
+// done; in a test, New does both and fails the test on an error.
 func Start(opts ...Option) (*Tenant, error) {
 	cfg := config{
 		clientID:  DefaultClientID,
@@ -197,9 +200,9 @@ func Start(opts ...Option) (*Tenant, error) {
 	}
 	key := cfg.key
 	if key == nil {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		k, err := defaultKey()
 		if err != nil {
-			return nil, fmt.Errorf("apitest: generate signing key: %w", err)
+			return nil, err
 		}
 		key = k
 	}
@@ -281,6 +284,12 @@ func Start(opts ...Option) (*Tenant, error) {
 	t.ln = ln
 	t.client = &http.Client{Transport: tr}
 	go func() { t.serveErr <- t.srv.Serve(ln) }()
+	for _, u := range cfg.users {
+		if err := t.AddUser(u); err != nil {
+			t.Close()
+			return nil, err
+		}
+	}
 	return t, nil
 }
 

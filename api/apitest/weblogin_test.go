@@ -70,7 +70,7 @@ func spaAuthorize(tn *apitest.Tenant, challenge string) url.Values {
 
 func TestWebMessage(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithAllowedOrigins(spaOrigin), apitest.WithLoginUser(alice))
+	tn := apitest.New(t, testUsers, apitest.WithAllowedOrigins(spaOrigin), apitest.WithLoginUser(alice))
 	verifier := oauth2.GenerateVerifier()
 	q := spaAuthorize(tn, oauth2.S256ChallengeFromVerifier(verifier))
 
@@ -118,7 +118,7 @@ func TestWebMessage(t *testing.T) {
 
 func TestWebMessageErrors(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithAllowedOrigins(spaOrigin))
+	tn := apitest.New(t, testUsers, apitest.WithAllowedOrigins(spaOrigin))
 	q := spaAuthorize(tn, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
 
 	// Nobody signed in: login_required, through the page.
@@ -159,7 +159,7 @@ func TestWebMessageErrors(t *testing.T) {
 
 func TestFragmentResponseMode(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithLoginUser(alice))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(alice))
 	q := spaAuthorize(tn, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
 	q.Set("response_mode", "fragment")
 	r := noRedirect(t, tn, "/authorize?"+q.Encode())
@@ -189,7 +189,7 @@ func noRedirect(t *testing.T, tn *apitest.Tenant, path string) response {
 
 func TestLogout(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithAllowedOrigins(spaOrigin), apitest.WithLoginUser(alice))
+	tn := apitest.New(t, testUsers, apitest.WithAllowedOrigins(spaOrigin), apitest.WithLoginUser(alice))
 	for _, tc := range []struct {
 		path     string
 		status   int
@@ -217,7 +217,7 @@ func TestLogout(t *testing.T) {
 
 func TestTokenBodyEncodings(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithLoginUser(alice))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(alice))
 	for _, ct := range []string{"application/x-www-form-urlencoded", "application/json", "application/json; charset=utf-8"} {
 		verifier := oauth2.GenerateVerifier()
 		q := spaAuthorize(tn, oauth2.S256ChallengeFromVerifier(verifier))
@@ -255,10 +255,10 @@ func TestTokenBodyEncodings(t *testing.T) {
 
 func TestCertificatePEM(t *testing.T) {
 	t.Parallel()
-	if pem := start(t).CertificatePEM(); pem != nil {
+	if pem := apitest.New(t, testUsers).CertificatePEM(); pem != nil {
 		t.Errorf("plain tenant: CertificatePEM = %q", pem)
 	}
-	tn := start(t, apitest.WithTLS())
+	tn := apitest.New(t, testUsers, apitest.WithTLS())
 	pool, err := x509SystemlessPool(tn.CertificatePEM())
 	if err != nil {
 		t.Fatal(err)

@@ -209,7 +209,7 @@ func TestCommandsGolden(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				tn := startTenant(t)
+				tn := apitest.New(t, testUsers)
 				h := newHarness(t, tn)
 				args := tc.setup(h)
 				if form == "json" {
@@ -380,7 +380,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 // --domain wins over it.
 func TestDomainFromAudience(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t, apitest.WithTLS())
+	tn := apitest.New(t, testUsers, apitest.WithTLS())
 	h := newHarness(t, tn)
 	h.noBaseURL = true
 	tok := h.token(userAda, "read:current_user")

@@ -60,7 +60,6 @@ func (p *pollFaults) RoundTrip(req *http.Request) (*http.Response, error) {
 // tenant in a synctest bubble, so the 5-second polls take no real time.
 func TestDeviceLogin(t *testing.T) {
 	t.Parallel()
-	signingKey(t)
 	tests := []struct {
 		name        string
 		ttl         time.Duration
@@ -118,7 +117,7 @@ func TestDeviceLogin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				tn := startTenant(t, apitest.WithMemoryNetwork(), apitest.WithTLS(), apitest.WithDeviceCodeTiming(tc.ttl, 5*time.Second))
+				tn := apitest.New(t, testUsers, apitest.WithMemoryNetwork(), apitest.WithTLS(), apitest.WithDeviceCodeTiming(tc.ttl, 5*time.Second))
 				h := newHarness(t, tn)
 				h.client = &http.Client{Transport: &pollFaults{base: tn.Client().Transport, errs: tc.canned}}
 				h.interact = tc.interactive

@@ -3,8 +3,6 @@ package cli_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"flag"
 	"net/http"
 	"os"
@@ -12,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,61 +35,24 @@ var allScopes = []string{
 	"create:current_user_metadata", "create:current_user_device_credentials", "delete:current_user_device_credentials",
 }
 
-var (
-	keyOnce sync.Once
-	key     *rsa.PrivateKey
-)
-
-// signingKey is shared by every tenant of the test binary: RSA key
-// generation is the slowest part of starting one.
-func signingKey(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	keyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		key = k
-	})
-	return key
-}
-
 var seedTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// startTenant starts a loopback tenant holding Ada, her Google account and
+// testUsers are the users of every test tenant: Ada, her Google account and
 // Grace.
-func startTenant(t *testing.T, opts ...apitest.Option) *apitest.Tenant {
-	t.Helper()
-	tn, err := apitest.Start(append([]apitest.Option{apitest.WithSigningKey(signingKey(t))}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tn.Close)
-	seed(t, tn)
-	return tn
-}
-
-func seed(t *testing.T, tn *apitest.Tenant) {
-	t.Helper()
-	for _, u := range []apitest.User{
-		{
-			ID: userAda, Email: "ada@example.com", EmailVerified: true, Name: "Ada Lovelace", GivenName: "Ada", FamilyName: "Lovelace",
-			CreatedAt: seedTime, UpdatedAt: seedTime,
-			UserMetadata: map[string]any{"theme": "light", "langs": []any{"en", "fr"}},
-			AppMetadata:  map[string]any{"plan": "free"},
-			Enrollments: []apitest.Enrollment{{
-				ID: "totp|dev_ada0001", Status: "confirmed", Type: "authenticator", Name: "Ada's phone", AuthMethod: "authenticator",
-				EnrolledAt: seedTime, LastAuth: seedTime.Add(time.Hour),
-			}},
-		},
-		{ID: userGoog, Email: "ada.l@gmail.example", EmailVerified: true, Name: "Ada L.", CreatedAt: seedTime},
-		{ID: userGrace, Email: "grace@example.com", Name: "Grace Hopper", CreatedAt: seedTime},
-	} {
-		if err := tn.AddUser(u); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+var testUsers = apitest.WithUsers(
+	apitest.User{
+		ID: userAda, Email: "ada@example.com", EmailVerified: true, Name: "Ada Lovelace", GivenName: "Ada", FamilyName: "Lovelace",
+		CreatedAt: seedTime, UpdatedAt: seedTime,
+		UserMetadata: map[string]any{"theme": "light", "langs": []any{"en", "fr"}},
+		AppMetadata:  map[string]any{"plan": "free"},
+		Enrollments: []apitest.Enrollment{{
+			ID: "totp|dev_ada0001", Status: "confirmed", Type: "authenticator", Name: "Ada's phone", AuthMethod: "authenticator",
+			EnrolledAt: seedTime, LastAuth: seedTime.Add(time.Hour),
+		}},
+	},
+	apitest.User{ID: userGoog, Email: "ada.l@gmail.example", EmailVerified: true, Name: "Ada L.", CreatedAt: seedTime},
+	apitest.User{ID: userGrace, Email: "grace@example.com", Name: "Grace Hopper", CreatedAt: seedTime},
+)
 
 // result is one run of the command.
 type result struct {

@@ -107,7 +107,7 @@ func TestLoginPKCE(t *testing.T) {
 	t.Parallel()
 	// Access tokens live 5s: x/oauth2 treats a token expiring within 10s as
 	// expired, so every later command refreshes first, with no waiting.
-	tn := startTenant(t, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(5*time.Second, time.Hour))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(5*time.Second, time.Hour))
 	h := newHarness(t, tn)
 	h.browse = browser(tn.Client())
 
@@ -202,7 +202,7 @@ func TestLoginPKCE(t *testing.T) {
 // not grant is reported.
 func TestLoginScopes(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t, apitest.WithLoginUser(userAda))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda))
 	h := newHarness(t, tn)
 	h.browse = browser(tn.Client())
 	res := h.run("login", "--client-id", tn.ClientID(), "--scope", "read:current_user,update:current_user_metadata", "--scope", "read:users", "--json")
@@ -281,7 +281,7 @@ func TestLoginFailures(t *testing.T) {
 			if tc.loginUser != "" {
 				opts = append(opts, apitest.WithLoginUser(tc.loginUser))
 			}
-			tn := startTenant(t, opts...)
+			tn := apitest.New(t, append([]apitest.Option{testUsers}, opts...)...)
 			h := newHarness(t, tn)
 			h.browse = tc.browse(tn)
 			res := h.run(append([]string{"login", "--client-id", tn.ClientID()}, tc.args...)...)
@@ -302,7 +302,7 @@ func TestLoginFailures(t *testing.T) {
 // and waits for the callback, here reached by hand.
 func TestLoginPrintsURL(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t, apitest.WithLoginUser(userAda))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda))
 	h := newHarness(t, tn)
 	pr, pw := io.Pipe()
 	done := make(chan result, 1)
@@ -346,7 +346,7 @@ func TestLoginPrintsURL(t *testing.T) {
 // not know fails with exit 4 and a hint, before any API request.
 func TestRefreshFailure(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(5*time.Second, time.Hour))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(5*time.Second, time.Hour))
 	h := newHarness(t, tn)
 	h.browse = browser(tn.Client())
 	if res := h.run("login", "--client-id", tn.ClientID()); res.code != 0 {
@@ -374,7 +374,7 @@ func TestRefreshFailure(t *testing.T) {
 // TestLinkFromStdin: --id-token - reads the ID token from standard input.
 func TestLinkFromStdin(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	h := newHarness(t, tn)
 	id := tn.IDToken(userGoog)
 	h.secrets = append(h.secrets, id)

@@ -99,7 +99,7 @@ func TestParallelRefreshProcesses(t *testing.T) {
 	t.Parallel()
 	// Login with 5-second access tokens, which x/oauth2 already counts as
 	// expired (it refreshes 10 s early); refreshed ones live an hour.
-	tn := startTenant(t, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(5*time.Second, time.Hour))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(5*time.Second, time.Hour))
 	h := newHarness(t, tn)
 	h.browse = browser(tn.Client())
 	if res := h.run("login", "--client-id", tn.ClientID()); res.code != 0 {

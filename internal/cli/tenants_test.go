@@ -13,8 +13,8 @@ import (
 // an entry; logout of one keeps the other.
 func TestSecondTenant(t *testing.T) {
 	t.Parallel()
-	one := startTenant(t, apitest.WithLoginUser(userAda))
-	two := startTenant(t, apitest.WithLoginUser(userGrace))
+	one := apitest.New(t, testUsers, apitest.WithLoginUser(userAda))
+	two := apitest.New(t, testUsers, apitest.WithLoginUser(userGrace))
 	h := newHarness(t, nil)
 	h.noBaseURL = true
 	for _, tn := range []*apitest.Tenant{one, two} {
@@ -63,7 +63,7 @@ func TestSecondTenant(t *testing.T) {
 // and exits 1.
 func TestLogoutRevokes(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t, apitest.WithLoginUser(userAda))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda))
 	h := newHarness(t, tn)
 	h.browse = browser(tn.Client())
 	if res := h.run("login", "--client-id", tn.ClientID()); res.code != 0 {

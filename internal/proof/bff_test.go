@@ -50,7 +50,7 @@ func bffRequests(link string) []bffRequest {
 // no answer may be a 500.
 func TestBFFAnswers(t *testing.T) {
 	defer leaks.markRan("bff")
-	tn := startTenant(t)
+	tn := apitest.New(t)
 	addUsers(t, tn, apitest.User{ID: "auth0|alice", Email: "alice@example.com", UserMetadata: map[string]any{"theme": "light"}},
 		apitest.User{ID: "github|sec", Email: "sec@example.com"})
 	client, err := api.New(tn.Domain(), static(""), api.WithBaseURL(tn.BaseURL()),

@@ -397,7 +397,7 @@ func clipText(s string) string {
 // and device credentials.
 func diffTenant(t testing.TB) (*apitest.Tenant, []*diffCaller) {
 	t.Helper()
-	tn := startTenant(t)
+	tn := apitest.New(t)
 	const other = "auth0|bob"
 	addUsers(t, tn,
 		apitest.User{ID: "auth0|alice", Email: "alice@example.com"},

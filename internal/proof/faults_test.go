@@ -171,7 +171,7 @@ func classifyCall(err error) string {
 // linked identity and a device credential, and the account to link.
 func newFaultEnv(t *testing.T, opts ...api.Option) *faultEnv {
 	t.Helper()
-	tn := startTenant(t, apitest.WithMemoryNetwork(), apitest.WithTLS())
+	tn := apitest.New(t, apitest.WithMemoryNetwork(), apitest.WithTLS())
 	addUsers(t, tn,
 		apitest.User{ID: faultAlice, Email: "alice@example.com", Identities: []apitest.Identity{
 			{Connection: "Username-Password-Authentication", Provider: "auth0", UserID: "alice"},

@@ -33,18 +33,6 @@ func scopeSet(mask int) []string {
 	return out
 }
 
-// startTenant starts a tenant signing with the shared key and closes it
-// when t ends.
-func startTenant(t testing.TB, opts ...apitest.Option) *apitest.Tenant {
-	t.Helper()
-	tn, err := apitest.Start(append([]apitest.Option{apitest.WithSigningKey(sharedKey())}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tn.Close)
-	return tn
-}
-
 func addUsers(t testing.TB, tn *apitest.Tenant, users ...apitest.User) {
 	t.Helper()
 	for _, u := range users {

@@ -27,7 +27,7 @@ const (
 func TestLoadNothingLost(t *testing.T) {
 	defer leaks.markRan("load")
 	synctest.Test(t, func(t *testing.T) {
-		tn := startTenant(t, apitest.WithMemoryNetwork(), apitest.WithTLS(), apitest.WithRateLimit(loadBurst, loadRate))
+		tn := apitest.New(t, apitest.WithMemoryNetwork(), apitest.WithTLS(), apitest.WithRateLimit(loadBurst, loadRate))
 		// One pool for everyone, with room for every user's connection, as
 		// a server holding many users' tokens would configure it.
 		tr := tn.Client().Transport.(*http.Transport).Clone()

@@ -1,8 +1,6 @@
 package proof
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"log/slog"
 	"strings"
 	"sync"
@@ -16,16 +14,6 @@ import (
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
-
-// sharedKey signs every tenant of the binary: RSA key generation is the
-// slowest part of starting one.
-var sharedKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
 
 // collector gathers every token the suites mint and every error string and
 // log line the code under test produces, for TestNoTokenLeaks to scan.

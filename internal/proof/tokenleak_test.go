@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/auth0me/auth0me/api"
+	"github.com/auth0me/auth0me/api/apitest"
 	"github.com/auth0me/auth0me/gen"
 	"github.com/auth0me/auth0me/scopeguard"
 )
@@ -39,7 +40,7 @@ func TestNoTokenLeaks(t *testing.T) {
 		}
 	}
 	t.Run("scanner finds a planted fragment", func(t *testing.T) {
-		tn := startTenant(t)
+		tn := apitest.New(t)
 		c := &collector{secrets: map[string]string{}, ran: map[string]bool{}}
 		tok := c.token("access token", tn.AccessToken("auth0|x", "read:current_user"))
 		sig := tok[strings.LastIndexByte(tok, '.')+1:]
@@ -107,7 +108,7 @@ func (e *elsewhere) requests() []string {
 // at a tenant host that redirects to another host, and builds requests for
 // another host: the token never arrives there.
 func testForeignHosts(t *testing.T) {
-	signer := startTenant(t)
+	signer := apitest.New(t)
 	other := newElsewhere(t)
 	otherURL, _ := url.Parse(other.srv.URL)
 	var mu sync.Mutex
