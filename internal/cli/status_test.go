@@ -16,7 +16,7 @@ import (
 // the claims and says why, exit 4.
 func TestStatusExpired(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(time.Second, time.Hour))
+	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(time.Second, time.Hour))
 	h := newHarness(t, tn)
 	h.browse = browser(tn.Client())
 	if res := h.run("login", "--client-id", tn.ClientID(), "--scope", "read:current_user"); res.code != 0 {
@@ -78,7 +78,7 @@ func TestStatusExpired(t *testing.T) {
 // TestStatusGivenToken: an expired --token cannot be refreshed: exit 4.
 func TestStatusGivenToken(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	h := newHarness(t, tn)
 	c := tn.AccessTokenClaims(userAda, "read:current_user")
 	c["exp"] = time.Now().Add(-40 * time.Second).Unix()
