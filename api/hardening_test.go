@@ -3,6 +3,8 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,7 +29,7 @@ import (
 
 func TestNestedMetadataKeysRefused(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	c := newClient(t, tn, alice, allScopes)
 	for name, md := range map[string]map[string]any{
 		"dot in nested key":    {"prefs": map[string]any{"ui.theme": "dark"}},
@@ -56,7 +58,7 @@ func TestNestedMetadataKeysRefused(t *testing.T) {
 
 func TestUnencodableMetadataIsInvalidArgument(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	c := newClient(t, tn, alice, allScopes)
 	for name, v := range map[string]any{
 		"NaN":         math.NaN(),
@@ -95,7 +97,7 @@ func (s *countingSource) Token() (*oauth2.Token, error) {
 
 func TestTokenWithLineBreakIsMalformedAndNotRetried(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	for _, suffix := range []string{"\n", "\r\n", " "} {
 		src := &countingSource{tok: tn.AccessToken(alice, allScopes...) + suffix}
 		c, err := api.New(tn.Domain(), src, api.WithBaseURL(tn.BaseURL()), api.WithHTTPClient(tn.Client()), api.WithBackoff(time.Millisecond, time.Millisecond))
@@ -117,7 +119,7 @@ func TestTokenWithLineBreakIsMalformedAndNotRetried(t *testing.T) {
 
 func TestServerEchoedTokenIsRedacted(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	var tok string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -181,9 +183,13 @@ func TestServerEchoedTokenIsRedacted(t *testing.T) {
 
 func TestLinkIdentityReadsExactClaimNames(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := apitest.New(t, testUsers, apitest.WithSigningKey(key))
 	c := newClient(t, tn, alice, allScopes)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: signingKey(t)}, nil)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +230,7 @@ func TestLinkIdentityReadsExactClaimNames(t *testing.T) {
 
 func TestIDTokenErrorClipsQuotedValues(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	c := newClient(t, tn, alice, allScopes)
 	claims := tn.IDTokenClaims(carol)
 	claims["aud"] = strings.Repeat("a", 1<<20)

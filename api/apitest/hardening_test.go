@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/auth0me/auth0me/api/apitest"
 )
 
 // Regression tests for issue 12 items 6 and 12.
@@ -15,7 +17,7 @@ import (
 // invalid token (401), not a malformed header (400), as FACTS.md §3 says.
 func TestUnknownAlgIsInvalidToken(t *testing.T) {
 	t.Parallel()
-	tn := start(t)
+	tn := apitest.New(t, testUsers)
 	enc := func(v any) string {
 		b, _ := json.Marshal(v)
 		return base64.RawURLEncoding.EncodeToString(b)
@@ -43,7 +45,7 @@ func TestUnknownAlgIsInvalidToken(t *testing.T) {
 // Item 6: scopes are split on U+0020 alone.
 func TestScopesSplitOnSpaceOnly(t *testing.T) {
 	t.Parallel()
-	tn := start(t)
+	tn := apitest.New(t, testUsers)
 	for _, scope := range []string{"foo\tread:current_user", "foo\u00a0read:current_user", "foo\u2003read:current_user", "foo\nread:current_user"} {
 		tok := mustSign(t, tn, tn.AccessTokenClaims(alice, scope))
 		r := call(t, tn, "GET", userPath(alice), tok, "")
