@@ -285,7 +285,7 @@ func x509SystemlessPool(pemBytes []byte) (*x509.CertPool, error) {
 
 func TestUserinfo(t *testing.T) {
 	t.Parallel()
-	tn := start(t, apitest.WithAllowedOrigins(spaOrigin))
+	tn := apitest.New(t, testUsers, apitest.WithAllowedOrigins(spaOrigin))
 	tok := tn.AccessToken(alice, "read:current_user")
 	for _, method := range []string{"GET", "POST"} {
 		r := fromOrigin(t, tn, method, "/userinfo", spaOrigin, "Authorization", "Bearer "+tok)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auth0me/auth0me/api/apitest"
 	"github.com/auth0me/auth0me/internal/cli"
 )
 
@@ -12,7 +13,7 @@ import (
 // but empty --token is a usage error, not a fallback to $AUTH0_TOKEN.
 func TestTokenInput(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	h := newHarness(t, tn)
 	tok := h.token(userAda, "read:current_user")
 
@@ -47,7 +48,7 @@ func TestTokenInput(t *testing.T) {
 // before sending, and --string stores it as it is.
 func TestMetadataGetAndStrictSet(t *testing.T) {
 	t.Parallel()
-	tn := startTenant(t)
+	tn := apitest.New(t, testUsers)
 	h := newHarness(t, tn)
 	read := h.token(userAda, "read:current_user")
 	write := h.token(userAda, "update:current_user_metadata")
