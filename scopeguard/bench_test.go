@@ -7,11 +7,14 @@ import (
 	"github.com/auth0me/auth0me/scopeguard"
 )
 
-// cannedRT answers every request with the same response, without network,
-// so that the benchmarks measure the guard alone.
+// cannedRT answers every request with a copy of the same response, without
+// network, so that the benchmarks measure the guard alone.
 type cannedRT struct{ res *http.Response }
 
-func (c cannedRT) RoundTrip(*http.Request) (*http.Response, error) { return c.res, nil }
+func (c cannedRT) RoundTrip(*http.Request) (*http.Response, error) {
+	res := *c.res
+	return &res, nil
+}
 
 func benchRequest(b *testing.B, rt http.RoundTripper, target string) {
 	req, err := http.NewRequest("GET", target, nil)
@@ -57,8 +60,7 @@ func BenchmarkGuardedExplicitSub(b *testing.B) {
 	benchRequest(b, g, testBase+"users/auth0%7Cabc")
 }
 
-// BenchmarkGuardedUnlink substitutes Me in a path with other parameters,
-// which takes the general (not precomputed) substitution path.
+// BenchmarkGuardedUnlink substitutes Me in a path with other parameters.
 func BenchmarkGuardedUnlink(b *testing.B) {
 	g, _ := benchGuard(b)
 	req, _ := http.NewRequest("DELETE", testBase+"users/me/identities/google-oauth2/123", nil)

@@ -14,16 +14,18 @@
 // that applies (nothing is sent, the body is closed):
 //
 //  1. Host: the request's scheme, host and port must be the base URL's
-//     (a default port may be written or left out), and Request.Host, when
-//     set, must name the same host and port (again with or without a
-//     default port). Otherwise ErrForeignHost, before a token
-//     is even taken. This applies to every redirect that http.Client follows
-//     too, so another host never sees the token.
+//     (host names compare without case; a default port may be written or
+//     left out), and Request.Host, when set, must name the same host and
+//     port. Otherwise ErrForeignHost, before a token is even taken. This
+//     applies to every redirect that http.Client follows too, so another
+//     host never sees the token.
 //  2. Token: TokenSource.Token must return a Bearer token, else
 //     ErrTokenSource (a *TokenSourceError that also wraps the source's error).
 //  3. Claims: sub, scope, aud, azp, iss, exp, iat and gty are read with
 //     go-jose, without verifying the signature (the server does that), else
-//     ErrMalformedToken. See ParseClaims.
+//     ErrMalformedToken: a token with any byte outside the JWS compact form
+//     (a trailing newline included) is malformed. Scopes split on U+0020
+//     only. See ParseClaims.
 //  4. Token sanity, which no request could pass: a token without a user
 //     subject (gty "client-credentials", sub ending in "@clients", or no
 //     sub) fails with ErrAdminToken: admin tokens belong with Auth0's own
@@ -31,8 +33,8 @@
 //     (WithLeeway, DefaultLeeway 30s) is before the clock (WithClock) fails
 //     with ErrTokenExpired; a token without exp is not refused. A token
 //     whose aud (string or array) does not include https://{host}/api/v2/,
-//     host being the base URL's host and port, compared exactly as Auth0
-//     compares it (no case folding), fails with ErrAudience; the
+//     host being the base URL's host and port (without a written :443),
+//     compared exactly as Auth0 compares it, fails with ErrAudience; the
 //     scheme of the audience is https even when the base URL is loopback
 //     http.
 //  5. Route: the method and the request's escaped path below the base path
@@ -46,9 +48,9 @@
 //     ErrInvalidParameter (*ParamError). In the acting-user parameter
 //     (Operation.UserParam), Me stands for the token's sub and is checked
 //     as sub.
-//  7. Subject (after every path parameter has passed rule 6): the
-//     acting-user parameter must be Me or decode to exactly
-//     the token's sub; otherwise ErrSubjectMismatch (*SubjectError). This
+//  7. Subject, once every path parameter has passed rule 6: the
+//     acting-user parameter must be Me or decode to exactly the token's
+//     sub; otherwise ErrSubjectMismatch (*SubjectError). This
 //     comes before the scope check because the Management API answers a
 //     request for another user with 403 unowned_resource whatever the
 //     scopes. The secondary identity's {user_id} of the unlink operation is
@@ -57,33 +59,31 @@
 //     (any-of), else ErrInsufficientScope (*ScopeError, naming the
 //     operation, the acceptable scopes and the granted ones).
 //
-// A request that passes is copied (the Request struct and its header map;
-// the caller's request is never modified), Me is replaced in the copy by
+// A request that passes is cloned with Request.Clone (the caller's request
+// is never modified), any Authorization header of the caller's is dropped,
+// "Authorization: Bearer <token>" is set, Me is replaced in the clone by
 // url.PathEscape(sub) (auth0|abc becomes auth0%7Cabc, with URL.Path and
-// URL.RawPath set to match), any Authorization header of the caller's is
-// dropped, "Authorization: Bearer <token>" is set, and the copy goes to the
-// base transport. Its error is returned unchanged, and its response with
-// Request set to the caller's request (not the copy holding the token); a
-// status is never turned into an error.
+// URL.RawPath set to match), and the clone goes to the base transport. Its
+// error is returned unchanged, and its response with Request set to the
+// caller's request (not the clone, which holds the token); a status is
+// never turned into an error.
 //
 // # Errors
 //
-// Every error matches one sentinel with errors.Is, also through the
-// *url.Error that http.Client wraps it in, and the detailed ones are typed
-// for errors.As. Messages start with "scopeguard: " and never contain the
-// token: ParseClaims uses fixed messages, and values that reach a message
-// from the request or the claims have the token, and its long parts,
-// replaced by "[REDACTED]".
+// Each refusal matches one sentinel with errors.Is, also through the
+// *url.Error that http.Client wraps it in, and Refused reports whether an
+// error is a refusal; the detailed ones are typed for errors.As. Errors of
+// the base transport pass through unchanged and match no sentinel. Messages
+// start with "scopeguard: " and never contain the token: ParseClaims uses
+// fixed messages, and values that reach a message from the request or the
+// claims have the token, and its long parts, replaced by "[REDACTED]".
 //
 // # Cache
 //
-// Each distinct token is decoded once: its claims, "Bearer "+token, the
-// escaped sub, the per-operation scope decisions and the substituted paths
-// are kept in a cache shared by a Transport and all views made with
-// WithTokenSource. The cache holds at most WithCacheSize entries
-// (DefaultCacheSize 1024); when full, an arbitrary entry is evicted. Each
-// view also remembers the entry of the last token it saw. Expiry is judged
-// per request, never cached.
+// Each distinct token is parsed once: its claims are kept in a cache shared
+// by a Transport and all views made with WithTokenSource. The cache holds at
+// most WithCacheSize entries (DefaultCacheSize 1024); when full, an
+// arbitrary entry is evicted. Expiry is judged per request, never cached.
 //
 // # Contexts
 //

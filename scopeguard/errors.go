@@ -6,9 +6,13 @@ import (
 	"strings"
 )
 
-// Sentinel errors, one per refusal. Every error the Transport returns matches
-// exactly one of them with errors.Is, also after http.Client has wrapped it in
-// a *url.Error. No error message ever contains the access token.
+// Sentinel errors. Each refusal of RoundTrip (nothing was sent) matches
+// exactly one of the first ten with errors.Is, also after http.Client has
+// wrapped it in a *url.Error; Refused tells a refusal from any other error.
+// New's errors match ErrBaseURL or ErrOption and are never refusals. An
+// error of the base transport or of a response passes through RoundTrip
+// unchanged and matches none of them. No error message of this package
+// ever contains the access token.
 var (
 	// ErrTokenSource: the TokenSource failed or returned no usable bearer token.
 	ErrTokenSource = errors.New("scopeguard: token source")
@@ -36,18 +40,15 @@ var (
 	// ErrForeignHost: the request is not for the base URL's scheme and host
 	// (a redirect to another host included); the token was not sent.
 	ErrForeignHost = errors.New("scopeguard: request is not for the base URL's host")
-	// ErrInsecureURL: the base URL is neither https nor plain http to a
-	// loopback host.
-	ErrInsecureURL = errors.New("scopeguard: base URL must be https, or http to a loopback host")
-	// ErrBaseURL: the base URL cannot be parsed or has parts a base URL must
-	// not have (user info, query, fragment, a path that needs escaping).
+	// ErrBaseURL (from New): the base URL is neither https nor plain http to
+	// a loopback host, cannot be parsed, or has parts a base URL must not
+	// have (user info, query, fragment, a path that needs escaping).
 	ErrBaseURL = errors.New("scopeguard: invalid base URL")
-	// ErrOption: an Option was given an invalid value.
+	// ErrOption (from New): an Option was given an invalid value.
 	ErrOption = errors.New("scopeguard: invalid option")
 )
 
-// refusals are the sentinels of RoundTrip's refusals; the others (bad base
-// URL, bad option) come from New.
+// refusals are the sentinels of RoundTrip's refusals.
 var refusals = []error{
 	ErrTokenSource, ErrMalformedToken, ErrTokenExpired, ErrAudience, ErrAdminToken,
 	ErrUnknownOperation, ErrInvalidParameter, ErrSubjectMismatch, ErrInsufficientScope,
@@ -160,51 +161,3 @@ type guardError struct {
 
 func (e *guardError) Error() string { return e.msg }
 func (e *guardError) Unwrap() error { return e.err }
-
-// redactor removes a token, and its long dot-separated parts, from strings
-// that end up in error messages. The request path, the sub and the scopes
-// are all input a caller or token issuer controls.
-type redactor struct{ parts [4]string }
-
-const redacted = "[REDACTED]"
-
-func newRedactor(token string) redactor {
-	var r redactor
-	if len(token) >= 4 {
-		r.parts[0] = token
-	}
-	i := 1
-	for part := range strings.SplitSeq(token, ".") {
-		if i == len(r.parts) {
-			break
-		}
-		if len(part) >= 8 && part != token {
-			r.parts[i] = part
-			i++
-		}
-	}
-	return r
-}
-
-func (r *redactor) s(v string) string {
-	for _, p := range r.parts {
-		if p != "" && strings.Contains(v, p) {
-			v = strings.ReplaceAll(v, p, redacted)
-		}
-	}
-	return v
-}
-
-func (r *redactor) list(v []string) []string {
-	out := make([]string, len(v))
-	for i, s := range v {
-		out[i] = r.s(s)
-	}
-	return out
-}
-
-// errorf builds a guardError matching sentinel whose message is the
-// sentinel's text followed by a redacted detail.
-func (r *redactor) errorf(sentinel error, format string, args ...any) error {
-	return &guardError{msg: sentinel.Error() + ": " + r.s(fmt.Sprintf(format, args...)), err: sentinel}
-}

@@ -175,7 +175,7 @@ var sentinels = []error{
 	scopeguard.ErrTokenSource, scopeguard.ErrMalformedToken, scopeguard.ErrTokenExpired,
 	scopeguard.ErrAudience, scopeguard.ErrAdminToken, scopeguard.ErrUnknownOperation,
 	scopeguard.ErrInvalidParameter, scopeguard.ErrSubjectMismatch, scopeguard.ErrInsufficientScope,
-	scopeguard.ErrForeignHost, scopeguard.ErrInsecureURL, scopeguard.ErrBaseURL, scopeguard.ErrOption,
+	scopeguard.ErrForeignHost, scopeguard.ErrBaseURL, scopeguard.ErrOption,
 }
 
 // checkRefusal asserts err is a well-formed refusal matching want.
@@ -193,7 +193,7 @@ func checkRefusal(t *testing.T, err, want error, token string) {
 	if n != 1 {
 		t.Errorf("err %v matches %d sentinels, want 1", err, n)
 	}
-	fromNew := want == scopeguard.ErrInsecureURL || want == scopeguard.ErrBaseURL || want == scopeguard.ErrOption
+	fromNew := want == scopeguard.ErrBaseURL || want == scopeguard.ErrOption
 	if scopeguard.Refused(err) == fromNew {
 		t.Errorf("Refused(%v) = %v, want %v", err, !fromNew, fromNew)
 	}

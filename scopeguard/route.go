@@ -8,10 +8,6 @@ import (
 	"github.com/auth0me/auth0me/gen"
 )
 
-// maxSegments bounds the number of path segments below the base path that
-// the matcher looks at; longer paths match no operation.
-const maxSegments = 8
-
 // segment is one segment of a path template: a literal, or a parameter.
 type segment struct {
 	lit   string // literal text, when param is empty
@@ -20,10 +16,9 @@ type segment struct {
 
 // route is one operation of gen.Operations, with its template split once.
 type route struct {
-	op     gen.Operation
-	segs   []segment
-	user   int // index in segs of the acting-user parameter, or -1
-	params int // number of parameter segments
+	op   gen.Operation
+	segs []segment
+	user int // index in segs of the acting-user parameter, or -1
 }
 
 // compileRoutes splits the templates of ops. It fails on a template it
@@ -49,7 +44,6 @@ func compileRoutes(ops []gen.Operation) ([]route, error) {
 				if name == op.UserParam {
 					r.user = len(r.segs)
 				}
-				r.params++
 				r.segs = append(r.segs, segment{param: name})
 				continue
 			}
@@ -57,9 +51,6 @@ func compileRoutes(ops []gen.Operation) ([]route, error) {
 				return nil, fmt.Errorf("scopeguard: operation %s: bad path segment %q", op.ID, s)
 			}
 			r.segs = append(r.segs, segment{lit: s})
-		}
-		if len(r.segs) > maxSegments {
-			return nil, fmt.Errorf("scopeguard: operation %s: more than %d path segments", op.ID, maxSegments)
 		}
 		if op.UserParam != "" && r.user < 0 {
 			return nil, fmt.Errorf("scopeguard: operation %s: user parameter %q not in path %q", op.ID, op.UserParam, op.Path)
@@ -72,80 +63,34 @@ func compileRoutes(ops []gen.Operation) ([]route, error) {
 	return routes, nil
 }
 
-// pathSegs holds the segments of a request path below the base path. Each
-// is escaped (enc) or decoded, depending on which form the request path was
-// read in; see requestPath.
-type pathSegs struct {
-	s   [maxSegments]string
-	n   int
-	enc bool
+// match returns the route that method and the escaped request path match,
+// segment by segment below the base path (literal segments exactly, in
+// escaped form), and the path's segments below the base path; nil when
+// none does.
+func (s *shared) match(method, path string) (*route, []string) {
+	rest, ok := strings.CutPrefix(path, s.url.Path)
+	if !ok {
+		return nil, nil
+	}
+	segs := strings.Split(rest, "/")
+	for i := range s.routes {
+		if r := &s.routes[i]; r.op.Method == method && r.matches(segs) {
+			return r, segs
+		}
+	}
+	return nil, nil
 }
 
-// requestPath returns the path the request will be sent with, and whether
-// it is the escaped form. When the URL has no RawPath the escaped path is
-// the default escaping of Path, which never adds or removes a '/', so the
-// decoded Path splits into the same segments; reading it avoids an
-// allocation per request.
-func requestPath(u *url.URL) (string, bool) {
-	if u.RawPath == "" {
-		return u.Path, false
+func (r *route) matches(segs []string) bool {
+	if len(segs) != len(r.segs) {
+		return false
 	}
-	if esc := u.EscapedPath(); esc == u.RawPath {
-		return esc, true
-	}
-	return u.Path, false
-}
-
-// split fills ps with the '/'-separated segments of rest. It reports false
-// when there are more than maxSegments.
-func (ps *pathSegs) split(rest string) bool {
-	ps.n = 0
-	for {
-		if ps.n == maxSegments {
+	for i, sg := range r.segs {
+		if sg.param == "" && segs[i] != sg.lit {
 			return false
 		}
-		i := strings.IndexByte(rest, '/')
-		if i < 0 {
-			ps.s[ps.n] = rest
-			ps.n++
-			return true
-		}
-		ps.s[ps.n] = rest[:i]
-		ps.n++
-		rest = rest[i+1:]
 	}
-}
-
-// match returns the index of the route that method and ps match, or -1.
-func match(routes []route, method string, ps *pathSegs) int {
-	for i := range routes {
-		r := &routes[i]
-		if r.op.Method != method || len(r.segs) != ps.n {
-			continue
-		}
-		ok := true
-		for j, sg := range r.segs {
-			if sg.param == "" && ps.s[j] != sg.lit {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return i
-		}
-	}
-	return -1
-}
-
-// decoded returns the decoded value of a segment, and false when its
-// percent-encoding is invalid.
-func (ps *pathSegs) decoded(i int) (string, bool) {
-	s := ps.s[i]
-	if !ps.enc || strings.IndexByte(s, '%') < 0 {
-		return s, true
-	}
-	v, err := url.PathUnescape(s)
-	return v, err == nil
+	return true
 }
 
 // checkParam returns why v may not be sent as a path parameter, or "".

@@ -2,19 +2,19 @@ package scopeguard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/auth0me/auth0me/gen"
 	"github.com/auth0me/auth0me/internal/baseurl"
+	"github.com/auth0me/auth0me/internal/bearer"
 )
 
 // Me is the user id that stands for the token's subject in the acting-user
@@ -28,48 +28,40 @@ const DefaultLeeway = 30 * time.Second
 // MaxLeeway is the largest leeway WithLeeway accepts.
 const MaxLeeway = 5 * time.Minute
 
+// DefaultCacheSize is the number of distinct tokens whose claims a
+// Transport and its views keep unless WithCacheSize says otherwise.
+const DefaultCacheSize = 1024
+
 // Transport is an http.RoundTripper that attaches a user-scoped Auth0
 // Management API token to the requests it allows and refuses all others
 // before they leave the process; see the package documentation for the
 // rules. It is safe for concurrent use.
 type Transport struct {
-	s    *shared
-	src  oauth2.TokenSource
-	last atomic.Pointer[entry] // entry of the token this view saw last
+	*shared
+	src oauth2.TokenSource // nil: every request fails with ErrTokenSource
 }
 
-// shared is the configuration, route table and claims cache that a
-// Transport and all its views share.
+// shared is what a Transport and its views (WithTokenSource) have in
+// common; it does not change after New, but for the cache.
 type shared struct {
-	base      http.RoundTripper // nil means http.DefaultTransport
-	clock     func() time.Time
-	leeway    time.Duration
-	scheme    string   // "https" or "http"
-	hostname  string   // lower case, without brackets
-	port      string   // explicit or the scheme's default
-	origin    string   // scheme://host of the base URL, for messages
-	host      string   // the base URL's host as written, for the fast path
-	basePath  string   // escaped path of the base URL, ending in "/"
-	audiences []string // aud values that name the base URL's host
-	routes    []route
-	cache     *cache
+	base     http.RoundTripper // nil means http.DefaultTransport
+	clock    func() time.Time
+	leeway   time.Duration
+	url      *url.URL // the base URL, its path ending in "/"
+	port     string   // the base URL's port, or its scheme's default
+	audience string   // https://{host}/api/v2/ of the base URL's host
+	routes   []route
+	cache    *claimsCache
 }
 
 // Option configures New.
-type Option func(*config) error
-
-type config struct {
-	base      http.RoundTripper
-	clock     func() time.Time
-	leeway    time.Duration
-	cacheSize int
-}
+type Option func(*shared) error
 
 // WithBase sets the RoundTripper that sends allowed requests. nil, the
 // default, means http.DefaultTransport at the time of each request.
 func WithBase(rt http.RoundTripper) Option {
-	return func(c *config) error {
-		c.base = rt
+	return func(s *shared) error {
+		s.base = rt
 		return nil
 	}
 }
@@ -77,11 +69,11 @@ func WithBase(rt http.RoundTripper) Option {
 // WithClock sets the clock that token expiry is judged by; it must not be nil.
 // The default is time.Now.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
+	return func(s *shared) error {
 		if now == nil {
 			return fmt.Errorf("%w: nil clock", ErrOption)
 		}
-		c.clock = now
+		s.clock = now
 		return nil
 	}
 }
@@ -89,11 +81,11 @@ func WithClock(now func() time.Time) Option {
 // WithLeeway sets how long after exp a token is still sent, between 0 and
 // MaxLeeway. The default is DefaultLeeway.
 func WithLeeway(d time.Duration) Option {
-	return func(c *config) error {
+	return func(s *shared) error {
 		if d < 0 || d > MaxLeeway {
 			return fmt.Errorf("%w: leeway %v is not between 0 and %v", ErrOption, d, MaxLeeway)
 		}
-		c.leeway = d
+		s.leeway = d
 		return nil
 	}
 }
@@ -102,11 +94,11 @@ func WithLeeway(d time.Duration) Option {
 // shared by a Transport and all its views; it must be at least 1. The
 // default is DefaultCacheSize.
 func WithCacheSize(n int) Option {
-	return func(c *config) error {
+	return func(s *shared) error {
 		if n < 1 {
 			return fmt.Errorf("%w: cache size %d is less than 1", ErrOption, n)
 		}
-		c.cacheSize = n
+		s.cache.max = n
 		return nil
 	}
 }
@@ -114,67 +106,57 @@ func WithCacheSize(n int) Option {
 // New returns a Transport for the Management API at baseURL, such as
 // "https://tenant.eu.auth0.com/api/v2/", that takes its tokens from ts.
 // baseURL must be https, or plain http to a loopback host (127.0.0.0/8, ::1,
-// localhost). ts may be nil when the Transport is used only through views
-// made by WithTokenSource; requests through a Transport without a source
-// fail with ErrTokenSource.
+// localhost), without user info, query or fragment; otherwise New fails
+// with ErrBaseURL. An invalid Option fails with ErrOption. ts may be nil
+// when the Transport is used only through views made by WithTokenSource.
 func New(baseURL string, ts oauth2.TokenSource, opts ...Option) (*Transport, error) {
-	cfg := config{clock: time.Now, leeway: DefaultLeeway, cacheSize: DefaultCacheSize}
+	u, err := baseurl.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBaseURL, err)
+	}
+	host := strings.ToLower(u.Host)
+	s := &shared{
+		clock:    time.Now,
+		leeway:   DefaultLeeway,
+		url:      u,
+		port:     portOf(u.Scheme, u.Port()),
+		audience: "https://" + strings.TrimSuffix(host, ":443") + "/api/v2/",
+		cache:    &claimsCache{m: map[string]*entry{}, max: DefaultCacheSize},
+	}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrOption)
 		}
-		if err := o(&cfg); err != nil {
+		if err := o(s); err != nil {
 			return nil, err
 		}
 	}
-	s, err := parseBase(baseURL)
-	if err != nil {
+	if s.routes, err = compileRoutes(gen.Operations); err != nil {
 		return nil, err
 	}
-	s.routes, err = compileRoutes(gen.Operations)
-	if err != nil {
-		return nil, err
-	}
-	s.base, s.clock, s.leeway = cfg.base, cfg.clock, cfg.leeway
-	s.cache = newCache(cfg.cacheSize)
-	return &Transport{s: s, src: ts}, nil
+	return &Transport{shared: s, src: ts}, nil
 }
 
-func parseBase(raw string) (*shared, error) {
-	u, err := baseurl.Parse(raw)
-	if errors.Is(err, baseurl.ErrInsecure) {
-		return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
+// portOf returns port, or the default port of scheme when port is empty.
+func portOf(scheme, port string) string {
+	if port != "" {
+		return port
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBaseURL, err)
+	switch strings.ToLower(scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
 	}
-	s := &shared{
-		scheme:   u.Scheme,
-		hostname: strings.ToLower(u.Hostname()),
-		port:     u.Port(),
-		basePath: u.Path,
-	}
-	if s.port == "" {
-		s.port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
-	}
-	s.host = u.Host
-	host := strings.ToLower(u.Host)
-	s.origin = u.Scheme + "://" + host
-	// The Management API audience is always https, even when the base URL
-	// is a loopback test server over http.
-	s.audiences = []string{"https://" + host + "/api/v2/"}
-	if u.Port() == "443" {
-		s.audiences = append(s.audiences, "https://"+strings.TrimSuffix(host, ":443")+"/api/v2/")
-	}
-	return s, nil
+	return ""
 }
 
 // WithTokenSource returns a view of t that takes its tokens from ts and
-// shares t's base transport, options, routes and claims cache. It is cheap
-// (one small allocation), meant to be made per user. A nil ts makes every
-// request fail with ErrTokenSource.
+// shares t's base transport, options, routes and claims cache; it is meant
+// to be made per user. A nil ts makes every request fail with
+// ErrTokenSource.
 func (t *Transport) WithTokenSource(ts oauth2.TokenSource) *Transport {
-	return &Transport{s: t.s, src: ts}
+	return &Transport{shared: t.shared, src: ts}
 }
 
 // CloseIdleConnections closes the idle connections of the base transport,
@@ -187,8 +169,8 @@ func (t *Transport) CloseIdleConnections() {
 }
 
 func (t *Transport) baseRT() http.RoundTripper {
-	if t.s.base != nil {
-		return t.s.base
+	if t.base != nil {
+		return t.base
 	}
 	return http.DefaultTransport
 }
@@ -202,47 +184,38 @@ func (t *Transport) Claims(ctx context.Context) (*Claims, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	e, err := t.current()
+	_, e, err := t.token()
 	if err != nil {
 		return nil, err
 	}
 	return e.claims.clone(), nil
 }
 
-// current takes a token from the source and returns its cache entry.
-func (t *Transport) current() (*entry, error) {
+// token takes a token from the source and returns it with its cache entry.
+func (t *Transport) token() (string, *entry, error) {
 	if t.src == nil {
-		return nil, &TokenSourceError{}
+		return "", nil, &TokenSourceError{}
 	}
 	tok, err := t.src.Token()
 	if err != nil {
-		return nil, &TokenSourceError{Err: err}
+		return "", nil, &TokenSourceError{Err: err}
 	}
 	if tok == nil || tok.AccessToken == "" {
-		return nil, &TokenSourceError{}
+		return "", nil, &TokenSourceError{}
 	}
 	if typ := tok.Type(); typ != "Bearer" {
-		return nil, &TokenSourceError{Err: fmt.Errorf("token type %q is not Bearer", typ)}
+		return "", nil, &TokenSourceError{Err: fmt.Errorf("token type %q is not Bearer", typ)}
 	}
-	if e := t.last.Load(); e != nil && e.token == tok.AccessToken {
-		return e, nil
-	}
-	e := t.s.cache.get(tok.AccessToken)
-	if e == nil {
-		if e, err = t.s.newEntry(tok.AccessToken); err != nil {
-			return nil, err
-		}
-		e = t.s.cache.put(e)
-	}
-	t.last.Store(e)
-	return e, nil
+	e, err := t.cache.get(tok.AccessToken)
+	return tok.AccessToken, e, err
 }
 
-// RoundTrip implements http.RoundTripper: it refuses the request, closing
-// its body, or sends a copy of it with the token's Authorization header
-// through the base transport. It never modifies req. It returns the base
-// transport's error unchanged, and its response with Request set to req, so
-// that the response does not carry the copy holding the token.
+// RoundTrip implements http.RoundTripper. It refuses the request, or sends
+// a copy of it with the token's Authorization header, and Me replaced by
+// the escaped sub, through the base transport. It never modifies req and
+// always closes its body. It returns the base transport's error unchanged,
+// and its response with Request set to req, so that the response does not
+// carry the copy that holds the token.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	out, err := t.authorize(req)
 	if err != nil {
@@ -253,249 +226,190 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := t.baseRT().RoundTrip(out)
 	if resp != nil {
-		resp.Request = req // the caller's, which holds no token
+		resp.Request = req
 	}
 	return resp, err
-}
-
-// clonedRequest holds the copy of a request, its URL and its Authorization
-// value in one allocation.
-type clonedRequest struct {
-	req  http.Request
-	url  url.URL
-	auth [1]string
-	vals [4]string // header values, when they fit
 }
 
 // authorize applies the rules in the documented order and returns the
 // request to send.
 func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
-	s := t.s
 	if req.URL == nil {
 		return nil, fmt.Errorf("%w: request has no URL", ErrUnknownOperation)
 	}
-	// Where the token may go.
-	if err := s.checkHost(req); err != nil {
+	// 1. Where the token may go.
+	if err := t.checkHost(req); err != nil {
 		return nil, err
 	}
-	// Token and claims.
-	e, err := t.current()
+	// 2, 3. Token and claims.
+	tok, e, err := t.token()
 	if err != nil {
 		return nil, err
 	}
-	rd := &e.rd
-	// Token sanity.
-	if e.admin {
-		if e.sub == "" {
-			return nil, &guardError{msg: ErrAdminToken.Error() + " (the token has no sub)", err: ErrAdminToken}
-		}
-		return nil, rd.errorf(ErrAdminToken, "sub %q, gty %q", e.sub, e.claims.GrantType)
+	c := e.claims
+	redact := func(s string) string { return bearer.Redact(s, tok) }
+	// 4. Token sanity.
+	now := t.clock()
+	switch {
+	case c.Subject == "":
+		return nil, &guardError{msg: ErrAdminToken.Error() + " (the token has no sub)", err: ErrAdminToken}
+	case c.IsClientCredentials():
+		return nil, refusal(ErrAdminToken, redact(fmt.Sprintf("sub %q, gty %q", c.Subject, c.GrantType)))
+	case !c.Expiry.IsZero() && now.After(c.Expiry.Add(t.leeway)):
+		return nil, refusal(ErrTokenExpired, fmt.Sprintf("exp %s is before %s less leeway %v",
+			c.Expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), t.leeway))
+	case !c.HasAudience(t.audience):
+		return nil, refusal(ErrAudience, redact(fmt.Sprintf("want %q, token has %q", t.audience, c.Audience)))
 	}
-	if exp := e.claims.Expiry; !exp.IsZero() {
-		if now := s.clock(); now.After(exp.Add(s.leeway)) {
-			return nil, rd.errorf(ErrTokenExpired, "exp %s is before %s less leeway %v",
-				exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), s.leeway)
-		}
-	}
-	if !e.audOK {
-		return nil, rd.errorf(ErrAudience, "want %q, token has %q", s.audiences[0], e.claims.Audience)
-	}
-	// Route.
+	// 5. Route.
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
 	}
-	p, enc := requestPath(req.URL)
-	rest, ok := strings.CutPrefix(p, s.basePath)
-	ps := pathSegs{enc: enc}
-	ri := -1
-	if ok && req.URL.Opaque == "" && ps.split(rest) {
-		ri = match(s.routes, method, &ps)
+	path := req.URL.EscapedPath()
+	r, segs := t.match(method, path)
+	if r == nil || req.URL.Opaque != "" {
+		return nil, refusal(ErrUnknownOperation, redact(method+" "+path))
 	}
-	if ri < 0 {
-		return nil, rd.errorf(ErrUnknownOperation, "%s %s", method, p)
-	}
-	r := &s.routes[ri]
-	// Path parameters, with Me standing for sub: every one of them before
-	// the subject.
-	isMe := false
+	// 6. Path parameters, every one before the subject; Me stands for sub.
 	requested := ""
-	for j, sg := range r.segs {
+	for i, sg := range r.segs {
 		if sg.param == "" {
 			continue
 		}
-		v, ok := ps.decoded(j)
-		if !ok {
-			return nil, t.paramError(rd, r, sg.param, ps.s[j], "is not valid percent-encoding")
+		v, err := url.PathUnescape(segs[i])
+		if err != nil {
+			return nil, paramError(r, sg.param, redact(segs[i]), "is not valid percent-encoding")
 		}
-		why := ""
-		if j == r.user && v == Me {
-			isMe = true
-			v, why = e.sub, e.subCheck // checked once, when the token was cached
-		} else {
-			why = checkParam(v)
-		}
-		if why != "" {
-			return nil, t.paramError(rd, r, sg.param, v, why)
-		}
-		if j == r.user {
+		if i == r.user {
+			if v == Me {
+				v = c.Subject
+			}
 			requested = v
 		}
-	}
-	// Subject, before scopes, as the Management API answers.
-	if r.user >= 0 && !isMe && requested != e.sub {
-		return nil, &SubjectError{Operation: r.op.ID, Subject: rd.s(e.sub), Requested: rd.s(requested)}
-	}
-	// Scopes.
-	if !e.allowed[ri] {
-		return nil, &ScopeError{
-			Operation: r.op.ID,
-			AnyOf:     append([]string(nil), r.op.Scopes...),
-			Granted:   rd.list(e.claims.Scopes),
+		if why := checkParam(v); why != "" {
+			return nil, paramError(r, sg.param, redact(v), why)
 		}
 	}
-	// Send a copy with the token.
-	c := &clonedRequest{req: *req}
-	c.auth[0] = e.auth
-	c.req.Header = cloneHeader(req.Header, c.auth[:], c.vals[:])
-	if isMe {
-		c.url = *req.URL
-		c.req.URL = &c.url
-		if sp := e.paths[ri]; sp.esc != "" {
-			c.url.Path, c.url.RawPath = sp.dec, sp.esc
-		} else if err := substitute(&c.url, s.basePath, r.user, e.escSub, e.sub); err != nil {
-			return nil, t.paramError(rd, r, r.segs[r.user].param, e.sub, "cannot be substituted")
+	// 7. Subject, before scopes, as the Management API answers.
+	if r.user >= 0 && requested != c.Subject {
+		return nil, &SubjectError{Operation: r.op.ID, Subject: redact(c.Subject), Requested: redact(requested)}
+	}
+	// 8. Scopes.
+	if !c.Allows(r.op) {
+		granted := make([]string, len(c.Scopes))
+		for i, s := range c.Scopes {
+			granted[i] = redact(s)
+		}
+		return nil, &ScopeError{Operation: r.op.ID, AnyOf: append([]string(nil), r.op.Scopes...), Granted: granted}
+	}
+	// Send a copy with the token, as oauth2.Transport does.
+	out := req.Clone(req.Context())
+	for k := range out.Header {
+		if strings.EqualFold(k, "Authorization") {
+			delete(out.Header, k)
 		}
 	}
-	return &c.req, nil
+	out.Header["Authorization"] = []string{e.auth}
+	if r.user >= 0 && segs[r.user] != e.escSub {
+		segs[r.user] = e.escSub
+		if err := setPath(out.URL, t.url.Path+strings.Join(segs, "/")); err != nil {
+			return nil, paramError(r, r.segs[r.user].param, redact(c.Subject), "cannot be substituted")
+		}
+	}
+	return out, nil
 }
 
-func (t *Transport) paramError(rd *redactor, r *route, param, v, why string) error {
-	return &ParamError{Operation: r.op.ID, Param: param, Value: rd.s(v), Reason: why}
-}
-
-// substitute replaces segment i below basePath of u's escaped path with
-// esc (whose decoded form is sub), and sets Path and RawPath to match.
-func substitute(u *url.URL, basePath string, i int, esc, sub string) error {
-	p := u.EscapedPath()
-	rest, ok := strings.CutPrefix(p, basePath)
-	if !ok {
-		return ErrInvalidParameter
+// setPath sets u's path to the escaped path esc, in both forms url.URL keeps.
+func setPath(u *url.URL, esc string) error {
+	dec, err := url.PathUnescape(esc)
+	if err != nil {
+		return err
 	}
-	start := len(basePath)
-	for ; i > 0; i-- {
-		k := strings.IndexByte(rest, '/')
-		if k < 0 {
-			return ErrInvalidParameter
-		}
-		start += k + 1
-		rest = rest[k+1:]
-	}
-	end := start + len(rest)
-	if k := strings.IndexByte(rest, '/'); k >= 0 {
-		end = start + k
-	}
-	// Build the escaped and the decoded path in one string when the parts
-	// around the segment need no unescaping (the usual case).
-	pre, post := p[:start], p[end:]
-	if strings.IndexByte(pre, '%') >= 0 || strings.IndexByte(post, '%') >= 0 {
-		newEsc := pre + esc + post
-		dec, err := url.PathUnescape(newEsc)
-		if err != nil {
-			return ErrInvalidParameter
-		}
-		u.Path, u.RawPath = dec, newEsc
-		return nil
-	}
-	var b strings.Builder
-	n := len(pre) + len(esc) + len(post)
-	b.Grow(n + len(pre) + len(sub) + len(post))
-	b.WriteString(pre)
-	b.WriteString(esc)
-	b.WriteString(post)
-	b.WriteString(pre)
-	b.WriteString(sub)
-	b.WriteString(post)
-	both := b.String()
-	u.RawPath, u.Path = both[:n], both[n:]
+	u.Path, u.RawPath = dec, esc
 	return nil
 }
 
-// cloneHeader copies h, leaving out any Authorization header whatever its
-// case, and adds auth as the Authorization header. Values share one
-// backing array, as in http.Header.Clone: scratch when they fit in it.
-func cloneHeader(h http.Header, auth, scratch []string) http.Header {
-	out := make(http.Header, len(h)+1)
-	nv := 0
-	for _, vv := range h {
-		nv += len(vv)
-	}
-	sv := scratch
-	if nv > len(scratch) {
-		sv = make([]string, nv)
-	}
-	for k, vv := range h {
-		if strings.EqualFold(k, "Authorization") {
-			continue
-		}
-		if vv == nil {
-			out[k] = nil
-			continue
-		}
-		n := copy(sv, vv)
-		out[k] = sv[:n:n]
-		sv = sv[n:]
-	}
-	out["Authorization"] = auth
-	return out
-}
-
-// sameHost reports whether hostport names the base URL's host and port, a
-// default port written or left out.
-func (s *shared) sameHost(hostport string) bool {
-	h, port, err := net.SplitHostPort(hostport)
-	if err != nil {
-		h, port = strings.Trim(hostport, "[]"), ""
-	}
-	if port == "" {
-		switch s.scheme {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	return strings.EqualFold(h, s.hostname) && port == s.port
+func paramError(r *route, param, v, why string) error {
+	return &ParamError{Operation: r.op.ID, Param: param, Value: v, Reason: why}
 }
 
 // checkHost refuses a request for another scheme or host than the base
-// URL's, before any token is taken.
-func (s *shared) checkHost(req *http.Request) error {
+// URL's, before any token is taken. Host names compare without case and a
+// default port may be written or left out, in the URL and in Request.Host.
+func (t *Transport) checkHost(req *http.Request) error {
 	u := req.URL
-	// Fast path: the request names the base URL's host as written (as the
-	// generated client does).
-	if u.Host == s.host && u.Scheme == s.scheme && (req.Host == "" || req.Host == u.Host) {
-		return nil
-	}
-	port := u.Port()
-	if port == "" {
-		switch strings.ToLower(u.Scheme) {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	hostname := u.Hostname()
-	ok := (u.Scheme == s.scheme || strings.EqualFold(u.Scheme, s.scheme)) &&
-		(hostname == s.hostname || strings.EqualFold(hostname, s.hostname)) &&
-		port == s.port
+	ok := strings.EqualFold(u.Scheme, t.url.Scheme) && t.sameHost(u.Hostname(), u.Port())
 	host := u.Host
-	if ok && req.Host != "" && req.Host != u.Host && !s.sameHost(req.Host) {
-		ok, host = false, req.Host
+	if ok && req.Host != "" && req.Host != u.Host {
+		h, port, err := net.SplitHostPort(req.Host)
+		if err != nil {
+			h, port = strings.Trim(req.Host, "[]"), ""
+		}
+		ok, host = t.sameHost(h, port), req.Host
 	}
 	if ok {
 		return nil
 	}
-	return &HostError{Scheme: u.Scheme, Host: host, Want: s.origin}
+	return &HostError{Scheme: u.Scheme, Host: host, Want: t.url.Scheme + "://" + strings.ToLower(t.url.Host)}
+}
+
+// sameHost reports whether hostname and port (empty for the scheme's
+// default) name the base URL's host.
+func (t *Transport) sameHost(hostname, port string) bool {
+	return strings.EqualFold(hostname, t.url.Hostname()) && portOf(t.url.Scheme, port) == t.port
+}
+
+// claimsCache maps tokens to their claims, so that each distinct token is
+// parsed once. It holds at most max entries; when full, an arbitrary one
+// (the first of a map iteration, which Go randomises) is evicted. Entries
+// are never modified.
+type claimsCache struct {
+	mu  sync.Mutex
+	m   map[string]*entry
+	max int
+}
+
+// entry is what a request needs of its token: its claims, its
+// Authorization header value, and its sub escaped as a path segment.
+type entry struct {
+	claims *Claims
+	auth   string // "Bearer " + token
+	escSub string // url.PathEscape(claims.Subject)
+}
+
+func (c *claimsCache) get(token string) (*entry, error) {
+	c.mu.Lock()
+	e, ok := c.m[token]
+	c.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	cl, err := ParseClaims(token)
+	if err != nil {
+		return nil, err
+	}
+	e = &entry{claims: cl, auth: "Bearer " + token, escSub: url.PathEscape(cl.Subject)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.m {
+		if len(c.m) < c.max {
+			break
+		}
+		delete(c.m, k)
+	}
+	c.m[token] = e
+	return e, nil
+}
+
+func (c *claimsCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
+// refusal returns an error matching sentinel whose message is the
+// sentinel's text followed by detail, which must already be redacted.
+func refusal(sentinel error, detail string) error {
+	return &guardError{msg: sentinel.Error() + ": " + detail, err: sentinel}
 }
