@@ -34,6 +34,7 @@ const out = path.join(here, "out");
 const SCENARIOS = [
   (await import("./scenarios/spa.mjs")).default,
   (await import("./scenarios/spa-refresh.mjs")).default,
+  (await import("./scenarios/bff.mjs")).default,
 ];
 
 // Each scenario runs once per variant of the tenant.

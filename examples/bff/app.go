@@ -115,6 +115,7 @@ func newApp(cfg config) (http.Handler, error) {
 	files := http.FileServerFS(page)
 	a.mux.Handle("GET /{$}", files)
 	a.mux.Handle("GET /app.js", files)
+	a.mux.Handle("GET /style.css", files)
 
 	return a.sessions.LoadAndSave(securityHeaders(a.mux)), nil
 }

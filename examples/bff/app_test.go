@@ -203,6 +203,9 @@ func TestNewAppRefusesIncompleteConfig(t *testing.T) {
 		{Domain: "d.example", ClientID: "c", ClientSecret: "s"},
 		{Domain: "d.example", ClientID: "c", PublicURL: "http://127.0.0.1"},
 		{Domain: "d.example", ClientID: "c", ClientSecret: "s", PublicURL: "::"},
+		// Plain http to a host that is not loopback: the client secret
+		// and the tokens would cross the network in clear.
+		{Domain: "d.example", ClientID: "c", ClientSecret: "s", PublicURL: "http://127.0.0.1", TenantURL: "http://d.example"},
 	} {
 		if _, err := newApp(cfg); err == nil {
 			t.Errorf("newApp(%+v) accepted", cfg)

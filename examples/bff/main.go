@@ -21,6 +21,10 @@
 //
 //	go run ./examples/bff
 //
+// Against `auth0me serve`, set AUTH0_DOMAIN and AUTH0_CLIENT_ID to what it
+// prints, any AUTH0_CLIENT_SECRET, and AUTH0_TENANT_URL to its url (plain
+// http to loopback, or https with SSL_CERT_FILE set to its --tls CA file).
+//
 // Flags: -addr (default 127.0.0.1:8080) and -public-url (default
 // http://{addr}).
 package main
@@ -48,6 +52,7 @@ func main() {
 		ClientID:     os.Getenv("AUTH0_CLIENT_ID"),
 		ClientSecret: os.Getenv("AUTH0_CLIENT_SECRET"),
 		PublicURL:    *publicURL,
+		TenantURL:    os.Getenv("AUTH0_TENANT_URL"),
 	}
 	if cfg.Domain == "" {
 		tn, err := demoTenant()
