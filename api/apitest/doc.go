@@ -150,7 +150,8 @@
 //
 // # Login side
 //
-// GET /authorize (Authorization Code with PKCE), POST /oauth/token
+// GET /authorize (Authorization Code with PKCE, and the implicit grant),
+// POST /oauth/token
 // (authorization_code, refresh_token and
 // urn:ietf:params:oauth:grant-type:device_code) and POST /oauth/device/code
 // issue tokens for the user set with WithLoginUser or SetLoginUser, who
@@ -164,11 +165,20 @@
 //     non-absolute http(s) redirect_uri is a 400 JSON error; any absolute
 //     redirect_uri is allowed (there is no Allowed Callback URLs list).
 //     Other errors redirect with error, error_description and state:
-//     response_type other than code (unsupported_response_type), no
-//     code_challenge or a method other than S256 (invalid_request), no
+//     response_type other than code or the implicit ones
+//     (unsupported_response_type), no code_challenge or a method other
+//     than S256 (invalid_request), no
 //     audience (invalid_request: Auth0 would issue an opaque /userinfo
 //     token, which the fake does not), another audience (access_denied
 //     "Service not found: ..."), nobody signed in (login_required).
+//   - Implicit grant (auth0-js's checkSession and parseHash):
+//     response_type token, id_token or both puts the tokens themselves
+//     (access_token, token_type, expires_in, scope, id_token, state) in the
+//     redirect URI's fragment (the default; query is refused) or in the
+//     web_message page. The redirect URI's origin must be an allowed web
+//     origin (else a 400 JSON error), id_token needs a nonce, token the
+//     Management API audience; the ID token carries at_hash beside an
+//     access token; no refresh token. No PKCE.
 //   - Access tokens carry only the current-user scopes that were asked for
 //     (read:current_user, update:current_user_identities,
 //     update:current_user_metadata, create:current_user_metadata,

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -290,6 +289,10 @@ func (t *Tenant) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusFound)
 	}
 	fail := func(code, desc string) { redirect(url.Values{"error": {code}, "error_description": {desc}}) }
+	if access, id, ok := implicitTypes(q.Get("response_type")); ok {
+		t.authorizeImplicit(w, q, cb, access, id, webMessage, &fragment, redirect, fail)
+		return
+	}
 	switch {
 	case q.Get("response_type") != "code":
 		fail("unsupported_response_type", "Unsupported response type: "+q.Get("response_type"))
@@ -513,41 +516,12 @@ func (t *Tenant) issue(w http.ResponseWriter, g grant, family string) {
 // issueWithFamily signs the tokens for g; a new refresh token (when g has
 // offline_access) carries the grant keep in family ("" starts a family).
 func (t *Tenant) issueWithFamily(w http.ResponseWriter, g grant, family string, keep grant) {
-	now := t.now()
-	api := apiScopes(g.scopes)
-	at := map[string]any{
-		"iss":   t.Issuer(),
-		"sub":   g.sub,
-		"aud":   []string{g.audience, t.userinfoURL()},
-		"azp":   t.clientID,
-		"scope": strings.Join(api, " "),
-		"iat":   now.Unix(),
-		"exp":   now.Add(t.cfg.atTTL).Unix(),
-	}
-	atRaw, err := t.SignToken(at)
+	res, err := t.mintTokens(g, true, slices.Contains(g.scopes, "openid"), false)
 	if err != nil {
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "signing failed")
 		return
 	}
-	res := map[string]any{
-		"access_token": atRaw,
-		"token_type":   "Bearer",
-		"expires_in":   int64(t.cfg.atTTL / time.Second),
-		"scope":        strings.Join(api, " "),
-	}
-	if slices.Contains(g.scopes, "openid") {
-		id := map[string]any{"iss": t.Issuer(), "sub": g.sub, "aud": t.clientID, "iat": now.Unix(), "exp": now.Add(10 * time.Hour).Unix()}
-		if g.nonce != "" {
-			id["nonce"] = g.nonce
-		}
-		maps.Copy(id, t.profileClaims(g.sub))
-		idRaw, err := t.SignToken(id)
-		if err != nil {
-			writeOAuthError(w, http.StatusInternalServerError, "server_error", "signing failed")
-			return
-		}
-		res["id_token"] = idRaw
-	}
+	now := t.now()
 	if slices.Contains(keep.scopes, "offline_access") {
 		rt := newID("v1.", 48)
 		if family == "" {
