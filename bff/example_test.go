@@ -19,7 +19,7 @@ import (
 // the signed-in user's token in the application's session; here a map
 // keyed by a cookie stands in for it, and apitest for the tenant.
 func ExampleNew() {
-	tenant, err := apitest.Start(apitest.WithSigningKey(sharedKey()))
+	tenant, err := apitest.Start()
 	if err != nil {
 		log.Fatal(err)
 	}

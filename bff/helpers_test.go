@@ -1,8 +1,6 @@
 package bff_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -33,16 +31,6 @@ var allRoutes = []bff.Route{
 	bff.UnlinkIdentity, bff.CreateDeviceCredential, bff.DeleteDeviceCredential,
 }
 
-// sharedKey signs every tenant of the test binary: RSA key generation is
-// the slowest part of starting one.
-var sharedKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
 // testPolicy allows theme (light or dark) and a small list of favourite
 // colours.
 var testPolicy = bff.MetadataPolicy{
@@ -66,20 +54,11 @@ type fixture struct {
 
 func newFixture(t testing.TB, opts ...apitest.Option) *fixture {
 	t.Helper()
-	tn, err := apitest.Start(append([]apitest.Option{apitest.WithSigningKey(sharedKey())}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tn.Close)
-	for _, u := range []apitest.User{
-		{ID: alice, Email: "alice@example.com", UserMetadata: map[string]any{"theme": "light", "internal_flag": true}, AppMetadata: map[string]any{"plan": "gold"}},
-		{ID: bob, Email: "bob@example.com"},
-		{ID: "github|sec", Email: "sec@example.com"},
-	} {
-		if err := tn.AddUser(u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tn := apitest.New(t, append(opts, apitest.WithUsers(
+		apitest.User{ID: alice, Email: "alice@example.com", UserMetadata: map[string]any{"theme": "light", "internal_flag": true}, AppMetadata: map[string]any{"plan": "gold"}},
+		apitest.User{ID: bob, Email: "bob@example.com"},
+		apitest.User{ID: "github|sec", Email: "sec@example.com"},
+	))...)
 	// The root client's own token source is never used by the Handler.
 	client, err := api.New(tn.Domain(), oauth2.StaticTokenSource(&oauth2.Token{}),
 		api.WithBaseURL(tn.BaseURL()), api.WithHTTPClient(tn.Client()))
@@ -93,7 +72,7 @@ func newFixture(t testing.TB, opts ...apitest.Option) *fixture {
 func (f *fixture) signIn(sub string, scopes ...string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sessions[sub] = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: f.tn.AccessToken(sub, scopes...)})
+	f.sessions[sub] = f.tn.TokenSource(sub, scopes...)
 	return sub
 }
 

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -15,14 +13,6 @@ import (
 
 	"github.com/auth0me/auth0me/api/apitest"
 )
-
-var sharedKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
 
 // browser is a user's browser on the app: a cookie jar, following
 // redirects through the tenant's /authorize.
@@ -37,19 +27,14 @@ type browser struct {
 // startApp starts a tenant where alice is signed in and the app on it.
 func startApp(t *testing.T, opts ...apitest.Option) (*apitest.Tenant, *browser) {
 	t.Helper()
-	tn, err := apitest.Start(append([]apitest.Option{apitest.WithSigningKey(sharedKey()), apitest.WithLoginUser("auth0|alice")}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tn.Close)
-	if err := tn.AddUser(apitest.User{ID: "auth0|alice", Email: "alice@example.com", Name: "Alice",
-		UserMetadata: map[string]any{"theme": "light", "support_tier": "gold"}}); err != nil {
-		t.Fatal(err)
-	}
+	tn := apitest.New(t, append([]apitest.Option{apitest.WithLoginUser("auth0|alice"), apitest.WithUsers(apitest.User{
+		ID: "auth0|alice", Email: "alice@example.com", Name: "Alice",
+		UserMetadata: map[string]any{"theme": "light", "support_tier": "gold"},
+	})}, opts...)...)
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	h, err = newApp(config{
+	h, err := newApp(config{
 		Domain: tn.Domain(), TenantURL: tn.URL(), ClientID: tn.ClientID(), ClientSecret: "secret",
 		PublicURL: srv.URL, HTTPClient: tn.Client(),
 	})
