@@ -154,7 +154,19 @@ func TestIdentities(t *testing.T) {
 		t.Errorf("identities after unlink (-want +got):\n%s", diff)
 	}
 
-	// An ID token Auth0 would refuse is refused here, unsent and free.
+	// Path parameters that would leave their segment are refused unsent.
+	before := f.sent()
+	for _, p := range []string{"/me/identities/github%2F..%2F..%2Fusers/x", "/me/identities/github/sec%2F..", "/me/identities/%2E%2E/x"} {
+		w := serve(h, request("DELETE", p, sess, ""))
+		if e := errorBody(t, w); w.Code != http.StatusBadRequest && w.Code != http.StatusNotFound {
+			t.Errorf("DELETE %s: status %d %+v", p, w.Code, e)
+		}
+	}
+	if n := f.sent() - before; n != 0 {
+		t.Errorf("%d requests with escaping path parameters reached the tenant", n)
+	}
+
+	// An ID token Auth0 would refuse is refused here, unsent.
 	w = serve(h, request("POST", "/me/identities", sess, `{"id_token": "not.a.jwt"}`))
 	if e := errorBody(t, w); w.Code != http.StatusBadRequest || e.Code != "invalid_id_token" {
 		t.Errorf("bad ID token: status %d %+v", w.Code, e)
