@@ -33,9 +33,10 @@
 //	DeleteDeviceCredential     delete:current_user_device_credentials
 //
 // A call the token does not allow is refused by the guard
-// (github.com/auth0me/auth0me/scopeguard) before anything is sent, with
-// scopeguard's error: errors.Is(err, scopeguard.ErrInsufficientScope), and
-// errors.As with *scopeguard.ScopeError for the detail. Methods always act on
+// (github.com/auth0me/auth0me/scopeguard) before anything is sent:
+// errors.Is(err, api.ErrInsufficientScope), and errors.As with
+// *api.ScopeError for the scopes that would do and those granted. Methods
+// always act on
 // the token's own user; arguments Auth0 would refuse (a metadata key with '.'
 // or '$', a device id that is not hex, an ID token Auth0 could not link) are
 // refused with ErrInvalidArgument or ErrInvalidIDToken, also before sending.
@@ -56,25 +57,53 @@
 //
 // # Errors
 //
-// Every non-2xx answer becomes an *Error carrying the status, Auth0's
-// errorCode and message, and the rate-limit headers. Match classes with the
-// sentinels and read the detail with errors.As:
+// Errors work with errors.Is and errors.As, never by their text, and never
+// contain the access token (text an answer echoes of it is redacted).
+// Refusals by the guard match the same values as scopeguard's sentinels
+// (api.ErrInsufficientScope == scopeguard.ErrInsufficientScope), and
+// *api.ScopeError is *scopeguard.ScopeError, so code written for either
+// package works. Every error of a call is one of:
+//
+//	sentinel (errors.Is)   typed (errors.As)     sent?  meaning, what to do
+//	ErrInsufficientScope   *ScopeError           no     sign in again asking for ScopeError.AnyOf
+//	ErrTokenSource         —                     no     the token source failed (its error is wrapped)
+//	ErrMalformedToken      —                     no     not a JWT (a trailing newline included); sign in again
+//	ErrTokenExpired        —                     no     refresh the token, or sign in again
+//	ErrAudience            —                     no     the token is for another tenant or API
+//	ErrAdminToken          —                     no     a client-credentials token; use go-auth0
+//	ErrSubjectMismatch     *SubjectError         no     (only through the guard used directly)
+//	ErrInvalidParameter    *ParamError           no     an id would not stay one path segment
+//	ErrInvalidArgument     *ValidationError      no     fix the argument (Field, Reason)
+//	ErrInvalidIDToken      *IDTokenError         no     LinkIdentity's ID token would be refused
+//	ErrUnauthorized        *Error (401)          yes    the token is no longer accepted; sign in again
+//	ErrNotFound            *Error (404)          yes    nothing to act on
+//	ErrNotFound            *MaybeDeletedError    yes    a retried delete found nothing; the first try may have deleted it
+//	ErrRateLimited         *Error (429)          yes    the bucket stayed empty through every retry
+//	—                      *Error (other)        yes    read StatusCode, Code and Message
+//	ErrBadResponse         *ResponseError        yes    the answer could not be read or decoded
+//	ErrBodyTooLarge        *ResponseError        yes    the answer exceeded WithMaxBodySize
+//	ErrConnection          *ConnectionError      maybe  network failure; a POST or PATCH may have acted
+//	context.Canceled, context.DeadlineExceeded   maybe  the call's context ended
+//
+// New fails with an error matching ErrOption for any invalid option,
+// domain, base URL or guard option; a configuration error is never a
+// refusal. Only the statuses callers branch on have a sentinel; for any
+// other status read *Error's StatusCode. Redirects are never followed (the
+// Management API does not redirect, and the token must not follow one): a
+// 3xx answer is an *Error.
 //
 //	var apiErr *api.Error
+//	var scopeErr *api.ScopeError
 //	switch {
-//	case errors.Is(err, scopeguard.ErrInsufficientScope):
-//		// ask the user to sign in again with more scopes
+//	case errors.As(err, &scopeErr):
+//		// ask the user to sign in again with one of scopeErr.AnyOf
+//	case errors.Is(err, api.ErrTokenExpired), errors.Is(err, api.ErrUnauthorized):
+//		// sign in again
 //	case errors.As(err, &apiErr) && apiErr.Code == "inexistent_user":
 //		// the user was deleted
 //	case errors.Is(err, api.ErrRateLimited):
 //		// the tenant's bucket stayed empty through every retry
 //	}
-//
-// An answer that cannot be read (truncated, malformed, or larger than the
-// cap set by WithMaxBodySize) is a *ResponseError matching ErrBadResponse; an
-// exchange that fails at the network level is a *ConnectionError matching
-// ErrConnection. Redirects are never followed (the Management API does not
-// redirect, and the token must not follow one): a 3xx answer is an *Error.
 //
 // # Retries and rate limits
 //

@@ -8,18 +8,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/auth0me/auth0me/scopeguard"
 )
 
-// Sentinels for errors.Is. An *Error matches the one of its status class;
-// the other sentinels mark refusals made before anything is sent.
+// Sentinels for errors.Is; the package documentation has the full table.
+// A sentinel exists only where callers branch on it: the status of an
+// *Error is in its StatusCode, and only the statuses that call for their own
+// handling have one.
 var (
-	ErrBadRequest   = errors.New("api: bad request (400)")
+	// ErrUnauthorized: Auth0 answered 401; the token is no longer accepted
+	// (revoked, or signed by a key the tenant no longer trusts), and the
+	// user must sign in again.
 	ErrUnauthorized = errors.New("api: unauthorized (401)")
-	ErrForbidden    = errors.New("api: forbidden (403)")
-	ErrNotFound     = errors.New("api: not found (404)")
-	ErrConflict     = errors.New("api: conflict (409)")
-	ErrRateLimited  = errors.New("api: rate limited (429)")
-	ErrServer       = errors.New("api: server error (5xx)")
+	// ErrNotFound: Auth0 answered 404 (a *MaybeDeletedError matches it too).
+	ErrNotFound = errors.New("api: not found (404)")
+	// ErrRateLimited: Auth0 answered 429 through every retry the client
+	// allowed.
+	ErrRateLimited = errors.New("api: rate limited (429)")
 
 	// ErrInvalidArgument: an argument breaks a rule Auth0 would enforce; the
 	// call was not sent. A *ValidationError carries the detail.
@@ -36,13 +42,53 @@ var (
 	// malformed JSON, or a status the operation does not document with a
 	// body).
 	ErrBadResponse = errors.New("api: bad response")
-	// ErrOption: an Option was given an invalid value.
+	// ErrOption: New was given an invalid Option, domain, base URL or guard
+	// option. It is a configuration error, never a refusal of a call.
 	ErrOption = errors.New("api: invalid option")
 )
 
+// The guard's refusals: the call was not sent. These are the values of
+// package scopeguard, so errors.Is matches them whichever package a caller
+// names; api users need not import scopeguard.
+var (
+	// ErrInsufficientScope: the token holds none of the operation's scopes;
+	// a *ScopeError says which would do.
+	ErrInsufficientScope = scopeguard.ErrInsufficientScope
+	// ErrSubjectMismatch: the request names a user other than the token's
+	// subject (a *SubjectError).
+	ErrSubjectMismatch = scopeguard.ErrSubjectMismatch
+	// ErrInvalidParameter: a path parameter would not stay one path segment
+	// (a *ParamError).
+	ErrInvalidParameter = scopeguard.ErrInvalidParameter
+	// ErrTokenSource: the token source failed or gave no bearer token.
+	ErrTokenSource = scopeguard.ErrTokenSource
+	// ErrMalformedToken: the access token is not a readable JWT (a token
+	// with a trailing newline included).
+	ErrMalformedToken = scopeguard.ErrMalformedToken
+	// ErrTokenExpired: the access token's exp, plus the leeway, has passed.
+	ErrTokenExpired = scopeguard.ErrTokenExpired
+	// ErrAudience: the access token is not for this tenant's Management API.
+	ErrAudience = scopeguard.ErrAudience
+	// ErrAdminToken: the access token has no user subject (client
+	// credentials); use Auth0's own SDK, github.com/auth0/go-auth0.
+	ErrAdminToken = scopeguard.ErrAdminToken
+)
+
+// The details of the guard's refusals, for errors.As; aliases of
+// scopeguard's types, so errors.As with either name works.
+type (
+	// ScopeError names the operation, the scopes any one of which would do
+	// (AnyOf) and the scopes the token grants (Granted).
+	ScopeError = scopeguard.ScopeError
+	// SubjectError names the token's subject and the user requested.
+	SubjectError = scopeguard.SubjectError
+	// ParamError names the path parameter refused and why.
+	ParamError = scopeguard.ParamError
+)
+
 // Error is a non-2xx answer from the Management API. Use errors.As to read it
-// and errors.Is with the sentinels (ErrNotFound, ErrRateLimited, ...) to
-// classify it.
+// (StatusCode, Auth0's Code and Message) and errors.Is with ErrUnauthorized,
+// ErrNotFound or ErrRateLimited for the statuses that have a sentinel.
 type Error struct {
 	// Operation is the operation ID, e.g. "get_users_by_id".
 	Operation string
@@ -88,23 +134,16 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("api: %s: %d: %s", e.Operation, e.StatusCode, msg)
 }
 
-// Unwrap returns the sentinel of the status class, if any.
+// Unwrap returns ErrUnauthorized, ErrNotFound or ErrRateLimited for those
+// statuses, else nil.
 func (e *Error) Unwrap() error {
-	switch {
-	case e.StatusCode == http.StatusBadRequest:
-		return ErrBadRequest
-	case e.StatusCode == http.StatusUnauthorized:
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
 		return ErrUnauthorized
-	case e.StatusCode == http.StatusForbidden:
-		return ErrForbidden
-	case e.StatusCode == http.StatusNotFound:
+	case http.StatusNotFound:
 		return ErrNotFound
-	case e.StatusCode == http.StatusConflict:
-		return ErrConflict
-	case e.StatusCode == http.StatusTooManyRequests:
+	case http.StatusTooManyRequests:
 		return ErrRateLimited
-	case e.StatusCode >= 500:
-		return ErrServer
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/auth0me/auth0me/api"
 	"github.com/auth0me/auth0me/api/apitest"
-	"github.com/auth0me/auth0me/scopeguard"
 )
 
 // A program reads and updates the signed-in user. Here the tenant is
@@ -147,8 +146,9 @@ func ExampleClient_ForToken() {
 	// Output: bob@example.com
 }
 
-// Errors from the server are *api.Error values; refusals by the guard keep
-// scopeguard's errors. Both work with errors.Is and errors.As.
+// Errors from the server are *api.Error values; refusals by the guard,
+// made before anything is sent, match api's sentinels and *api.ScopeError.
+// Both work with errors.Is and errors.As.
 func ExampleError() {
 	tenant, err := apitest.Start(apitest.WithUsers(apitest.User{ID: "auth0|alice", Email: "alice@example.com"}))
 	if err != nil {
@@ -161,8 +161,8 @@ func ExampleError() {
 	}
 
 	_, err = client.UpdateMetadata(context.Background(), map[string]any{"a": 1})
-	var scopeErr *scopeguard.ScopeError
-	if errors.As(err, &scopeErr) {
+	var scopeErr *api.ScopeError
+	if errors.Is(err, api.ErrInsufficientScope) && errors.As(err, &scopeErr) {
 		fmt.Println("refused before sending; need any of", scopeErr.AnyOf)
 	}
 

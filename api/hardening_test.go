@@ -315,3 +315,36 @@ func TestDeleteAfterUncertainAttemptIsNotSuccess(t *testing.T) {
 		})
 	}
 }
+
+func TestRefusalSentinelsAreTheGuards(t *testing.T) {
+	t.Parallel()
+	for a, s := range map[error]error{
+		api.ErrInsufficientScope: scopeguard.ErrInsufficientScope,
+		api.ErrSubjectMismatch:   scopeguard.ErrSubjectMismatch,
+		api.ErrInvalidParameter:  scopeguard.ErrInvalidParameter,
+		api.ErrTokenSource:       scopeguard.ErrTokenSource,
+		api.ErrMalformedToken:    scopeguard.ErrMalformedToken,
+		api.ErrTokenExpired:      scopeguard.ErrTokenExpired,
+		api.ErrAudience:          scopeguard.ErrAudience,
+		api.ErrAdminToken:        scopeguard.ErrAdminToken,
+	} {
+		if a != s {
+			t.Errorf("api's %v is not scopeguard's value", a)
+		}
+	}
+	tn := apitest.New(t, testUsers)
+	c := newClient(t, tn, alice, []string{"openid"})
+	_, err := c.Me(t.Context())
+	var se *api.ScopeError
+	var sge *scopeguard.ScopeError
+	if !errors.Is(err, api.ErrInsufficientScope) || !errors.As(err, &se) || !errors.As(err, &sge) {
+		t.Fatalf("error %v, want api.ErrInsufficientScope with *api.ScopeError and *scopeguard.ScopeError", err)
+	}
+	if len(se.AnyOf) == 0 || len(se.Granted) != 1 || se.Granted[0] != "openid" {
+		t.Errorf("ScopeError = %+v, want AnyOf and Granted [openid]", se)
+	}
+	// A DELETE whose id would leave its segment is the guard's refusal too.
+	if err := c.DeleteDeviceCredential(t.Context(), "a/../b"); !errors.Is(err, api.ErrInvalidParameter) {
+		t.Errorf("DeleteDeviceCredential(a/../b) = %v, want api.ErrInvalidParameter", err)
+	}
+}

@@ -49,16 +49,16 @@ func TestRetries(t *testing.T) {
 	}{
 		{"GET retried after 503s", apitest.OpGetUser, apitest.Fault{Status: 503, Times: 2}, me, "GET", alicePath, 3, nil},
 		{"GET retried after 502", apitest.OpGetUser, apitest.Fault{Status: 502, Times: 1}, me, "GET", alicePath, 2, nil},
-		{"GET gives up after its budget", apitest.OpGetUser, apitest.Fault{Status: 500}, me, "GET", alicePath, 1 + api.DefaultMaxRetries, api.ErrServer},
+		{"GET gives up after its budget", apitest.OpGetUser, apitest.Fault{Status: 500}, me, "GET", alicePath, 1 + api.DefaultMaxRetries, errStatus5xx},
 		{"GET retried after a dropped connection", apitest.OpGetUser, apitest.Fault{Drop: apitest.DropBeforeAct, Times: 1}, me, "GET", alicePath, 2, nil},
 		{"GET retried after a truncated body", apitest.OpGetUser, apitest.Fault{Truncate: true, Times: 1}, me, "GET", alicePath, 2, nil},
 		{"GET not retried after an oversized body", apitest.OpGetUser, apitest.Fault{Oversize: 5 << 20}, me, "GET", alicePath, 1, api.ErrBodyTooLarge},
 		{"DELETE retried after 503", apitest.OpDeleteDeviceCredential, apitest.Fault{Status: 503, Times: 1}, deleteCred, "DELETE", "/api/v2/device-credentials/dcr_x", 2, api.ErrNotFound},
-		{"PATCH not retried after 503", apitest.OpPatchUser, apitest.Fault{Status: 503}, patch, "PATCH", alicePath, 1, api.ErrServer},
+		{"PATCH not retried after 503", apitest.OpPatchUser, apitest.Fault{Status: 503}, patch, "PATCH", alicePath, 1, errStatus5xx},
 		{"PATCH not retried after the server acted", apitest.OpPatchUser, apitest.Fault{Drop: apitest.DropAfterAct}, patch, "PATCH", alicePath, 1, nil},
 		{"PATCH not retried after a truncated answer", apitest.OpPatchUser, apitest.Fault{Truncate: true}, patch, "PATCH", alicePath, 1, api.ErrBadResponse},
 		{"PATCH retried after 429", apitest.OpPatchUser, apitest.Fault{Status: 429, Times: 2}, patch, "PATCH", alicePath, 3, nil},
-		{"POST not retried after 502", apitest.OpCreateDeviceCredential, apitest.Fault{Status: 502}, createCred, "POST", "/api/v2/device-credentials", 1, api.ErrServer},
+		{"POST not retried after 502", apitest.OpCreateDeviceCredential, apitest.Fault{Status: 502}, createCred, "POST", "/api/v2/device-credentials", 1, errStatus5xx},
 		{"POST retried after 429", apitest.OpCreateDeviceCredential, apitest.Fault{Status: 429, Times: 1}, createCred, "POST", "/api/v2/device-credentials", 2, nil},
 		{"429 storm ends with ErrRateLimited", apitest.OpGetUser, apitest.Fault{Status: 429}, me, "GET", alicePath, 1 + api.DefaultMaxRetries, api.ErrRateLimited},
 		{"POST not resent after a dropped connection", apitest.OpCreateDeviceCredential, apitest.Fault{Drop: apitest.DropBeforeAct}, createCred, "POST", "/api/v2/device-credentials", 1, api.ErrConnection},
@@ -94,6 +94,11 @@ func TestRetries(t *testing.T) {
 					if err == nil {
 						t.Error("a dropped connection after the server acted reported success")
 					}
+				case tc.is == errStatus5xx:
+					var ae *api.Error
+					if !errors.As(err, &ae) || ae.StatusCode/100 != 5 {
+						t.Errorf("error %v, want a 5xx *api.Error", err)
+					}
 				case tc.is == nil && err != nil:
 					t.Errorf("error %v, want success", err)
 				case tc.is != nil && !errors.Is(err, tc.is):
@@ -106,6 +111,9 @@ func TestRetries(t *testing.T) {
 		})
 	}
 }
+
+// errStatus5xx in a case's is field stands for a 5xx *api.Error.
+var errStatus5xx = errors.New("5xx")
 
 func me(ctx context.Context, c *api.Client, _ string) error { _, err := c.Me(ctx); return err }
 

@@ -40,13 +40,13 @@ func invalidRequest(msg string) *Error {
 
 // upstream maps the status class of Auth0's answers to the answer given in
 // their place; Auth0's text is never passed on.
-var upstream = map[error]*Error{
-	api.ErrBadRequest:   {Status: http.StatusBadRequest, Code: "invalid_request", Message: "Auth0 refused the request"},
-	api.ErrUnauthorized: {Status: http.StatusUnauthorized, Code: "unauthorized", Message: "Auth0 refused the session's token; sign in again"},
-	api.ErrForbidden:    {Status: http.StatusForbidden, Code: "forbidden", Message: "Auth0 refused the request"},
-	api.ErrNotFound:     {Status: http.StatusNotFound, Code: "not_found", Message: "Auth0 found nothing to act on"},
-	api.ErrConflict:     {Status: http.StatusConflict, Code: "conflict", Message: "that already exists"},
-	api.ErrRateLimited:  {Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "Auth0's rate limit is reached; retry later"},
+var upstream = map[int]*Error{
+	http.StatusBadRequest:      {Status: http.StatusBadRequest, Code: "invalid_request", Message: "Auth0 refused the request"},
+	http.StatusUnauthorized:    {Status: http.StatusUnauthorized, Code: "unauthorized", Message: "Auth0 refused the session's token; sign in again"},
+	http.StatusForbidden:       {Status: http.StatusForbidden, Code: "forbidden", Message: "Auth0 refused the request"},
+	http.StatusNotFound:        {Status: http.StatusNotFound, Code: "not_found", Message: "Auth0 found nothing to act on"},
+	http.StatusConflict:        {Status: http.StatusConflict, Code: "conflict", Message: "that already exists"},
+	http.StatusTooManyRequests: {Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "Auth0's rate limit is reached; retry later"},
 }
 
 var errUpstream = &Error{Status: http.StatusBadGateway, Code: "upstream_error", Message: "Auth0 failed or could not be reached"}
@@ -79,7 +79,7 @@ func toError(err error) *Error {
 		errors.Is(err, scopeguard.ErrAdminToken):
 		return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "the session's token cannot be used; sign in again"}
 	case errors.As(err, &apiErr):
-		m, ok := upstream[apiErr.Unwrap()]
+		m, ok := upstream[apiErr.StatusCode]
 		if !ok {
 			return errUpstream
 		}

@@ -69,17 +69,13 @@ func classify(err error) (int, string) {
 		return ExitUsage, "usage"
 	case errors.As(err, &le):
 		return ExitLogin, "login"
-	case errors.Is(err, scopeguard.ErrTokenSource),
-		errors.Is(err, scopeguard.ErrMalformedToken),
-		errors.Is(err, scopeguard.ErrTokenExpired),
-		errors.Is(err, scopeguard.ErrAdminToken),
-		errors.Is(err, scopeguard.ErrAudience):
+	case errors.Is(err, api.ErrTokenSource),
+		errors.Is(err, api.ErrMalformedToken),
+		errors.Is(err, api.ErrTokenExpired),
+		errors.Is(err, api.ErrAdminToken),
+		errors.Is(err, api.ErrAudience):
 		return ExitLogin, "token"
-	case errors.Is(err, scopeguard.ErrInsufficientScope),
-		errors.Is(err, scopeguard.ErrSubjectMismatch),
-		errors.Is(err, scopeguard.ErrInvalidParameter),
-		errors.Is(err, scopeguard.ErrUnknownOperation),
-		errors.Is(err, scopeguard.ErrForeignHost):
+	case scopeguard.Refused(err): // the rest of the guard's refusals: nothing was sent
 		return ExitRefused, "refused"
 	case errors.Is(err, api.ErrInvalidArgument), errors.Is(err, api.ErrInvalidIDToken), errors.Is(err, api.ErrOption):
 		return ExitUsage, "invalid_argument"
@@ -185,7 +181,7 @@ func (f *factory) explain(err error, interrupted bool) errInfo {
 	e := errInfo{kind: kind, exit: code, message: unprefix(describe(err))}
 	var ue *usageErr
 	var le *loginErr
-	var se *scopeguard.ScopeError
+	var se *api.ScopeError
 	var ae *api.Error
 	switch {
 	case errors.As(err, &ue):

@@ -84,7 +84,7 @@ var faultMethods = []faultMethod{
 // Outcome classes of a call.
 const (
 	outSuccess    = "success"
-	outServer     = "*api.Error, ErrServer"
+	outServer     = "*api.Error, 5xx"
 	outRateLimit  = "*api.Error, ErrRateLimited"
 	outBadBody    = "*api.ResponseError, ErrBadResponse"
 	outTooLarge   = "*api.ResponseError, ErrBodyTooLarge"
@@ -153,7 +153,7 @@ func classifyCall(err error) string {
 		return outSuccess
 	case errors.Is(err, context.DeadlineExceeded):
 		return outDeadline
-	case errors.As(err, &ae) && errors.Is(err, api.ErrServer):
+	case errors.As(err, &ae) && ae.StatusCode/100 == 5:
 		return outServer
 	case errors.As(err, &ae) && errors.Is(err, api.ErrRateLimited):
 		return outRateLimit
