@@ -63,6 +63,7 @@ func DefaultEnv() Env {
 		ConfigDir:   os.UserConfigDir,
 		Interactive: isTerminal(os.Stderr),
 		StdinTTY:    isTerminal(os.Stdin),
+		Browse:      openBrowser,
 	}
 }
 

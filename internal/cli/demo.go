@@ -140,7 +140,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	err = d.step("Sign in as Ada (Authorization Code + PKCE S256, loopback redirect)", "auth0me login (same code; the browser is an HTTP GET the tenant approves)",
 		"GET /authorize → 302 to http://127.0.0.1:…/callback with code and state → POST /oauth/token with code_verifier",
 		func() (string, error) {
-			t, err := f.pkceLogin(ctx, ta, cfg, 0, 30*time.Second, f.demoBrowser)
+			t, err := f.pkceLogin(ctx, ta, cfg, 0, 30*time.Second, f.demoBrowser, nil)
 			if err != nil {
 				return "", err
 			}

@@ -155,6 +155,7 @@ var normalizers = []struct {
 	{regexp.MustCompile(`\(in -?[0-9hms.]+\)`), "(in <DURATION>)"},
 	{regexp.MustCompile(`dcr_[A-Za-z0-9]+`), "dcr_<ID>"},
 	{regexp.MustCompile(`127\.0\.0\.1:\d+`), "127.0.0.1:<PORT>"},
+	{regexp.MustCompile(`/authorize\?\S+`), "/authorize?<QUERY>"},
 	{regexp.MustCompile(`\b[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}\b`), "<USER-CODE>"},
 }
 

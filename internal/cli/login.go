@@ -21,16 +21,18 @@ import (
 
 	"github.com/auth0me/auth0me/internal/bearer"
 	"github.com/auth0me/auth0me/scopeguard"
+	"github.com/cli/browser"
 	"github.com/spf13/cobra"
 )
 
 type loginOptions struct {
-	f        *factory
-	ClientID string
-	Scopes   []string
-	Device   bool
-	Port     int
-	Timeout  time.Duration
+	f         *factory
+	ClientID  string
+	Scopes    []string
+	Device    bool
+	Port      int
+	Timeout   time.Duration
+	NoBrowser bool
 }
 
 func newCmdLogin(f *factory, runF func(context.Context, *loginOptions) error) *cobra.Command {
@@ -38,12 +40,20 @@ func newCmdLogin(f *factory, runF func(context.Context, *loginOptions) error) *c
 	cmd := &cobra.Command{
 		Use:   "login --domain DOMAIN --client-id CLIENT_ID [--device]",
 		Short: "Sign in as a user (PKCE in a browser, or --device) and keep the token",
+		Long: `Sign in as a user and keep the token in the token file, as the entry of the
+tenant, which becomes the default one.
+
+By default login opens the browser at the tenant's sign-in page (Authorization
+Code with PKCE, the callback on a loopback port) and prints the page's URL, to
+open by hand when no browser opens; --no-browser only prints it. --device uses
+the device flow instead: enter the printed code on another device.`,
 		Example: `auth0me login --domain tenant.eu.auth0.com --client-id abc123
 # with the allowed callback http://127.0.0.1:8484/callback:
 auth0me login --domain tenant.eu.auth0.com --client-id abc123 --port 8484
 AUTH0_DOMAIN=tenant.eu.auth0.com auth0me login --device --client-id abc123 \
     --scope read:current_user
-AUTH0_DOMAIN=tenant.eu.auth0.com AUTH0_CLIENT_ID=abc123 auth0me login`,
+AUTH0_DOMAIN=tenant.eu.auth0.com AUTH0_CLIENT_ID=abc123 auth0me login
+auth0me login --domain tenant.eu.auth0.com --client-id abc123 --no-browser`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return run(runF, runLogin)(cmd.Context(), o)
@@ -55,6 +65,7 @@ AUTH0_DOMAIN=tenant.eu.auth0.com AUTH0_CLIENT_ID=abc123 auth0me login`,
 	fl.BoolVar(&o.Device, "device", false, "use the device authorization flow: enter a code on another device instead of a local browser")
 	fl.IntVar(&o.Port, "port", 0, "loopback `PORT` of the callback http://127.0.0.1:PORT/callback (default: any free port); the application's Allowed Callback URLs must list it")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser sign-in")
+	fl.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; only print the URL to open")
 	return cmd
 }
 
@@ -111,7 +122,11 @@ func runLogin(ctx context.Context, o *loginOptions) error {
 	if o.Device {
 		tok, err = f.deviceLogin(ctx, ta, cfg)
 	} else {
-		tok, err = f.pkceLogin(ctx, ta, cfg, o.Port, o.Timeout, f.env.Browse)
+		browse := f.env.Browse
+		if o.NoBrowser {
+			browse = nil
+		}
+		tok, err = f.pkceLogin(ctx, ta, cfg, o.Port, o.Timeout, browse, f.errw)
 	}
 	if err != nil {
 		return err
@@ -208,6 +223,14 @@ func (f *factory) printLogin(res *loginResult) error {
 	fmt.Fprintf(&b, "Token saved to %s (expires %s; %s).\n", res.TokenFile, fmtTime(res.ExpiresAt), refresh)
 	_, err := fmt.Fprint(f.out, b.String())
 	return err
+}
+
+// openBrowser opens url in the user's browser, through
+// github.com/cli/browser (gh's own: xdg-open and its kin, open, or
+// rundll32), discarding what the opener prints.
+func openBrowser(_ context.Context, url string) error {
+	browser.Stdout, browser.Stderr = io.Discard, io.Discard
+	return browser.OpenURL(url)
 }
 
 // logoutResult is what logout reports.
@@ -319,9 +342,12 @@ type callback struct {
 }
 
 // pkceLogin runs the Authorization Code flow with PKCE (S256) through a
-// loopback redirect. browse opens the authorization URL; nil means the user
-// opens the printed URL. It is also the sign-in of the demo.
-func (f *factory) pkceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Config, port int, timeout time.Duration, browse func(context.Context, string) error) (*oauth2.Token, error) {
+// loopback redirect. It prints the authorization URL on announce, then
+// browse opens it (nil: the user opens the printed URL); a browser that
+// cannot be opened is reported, and the URL still works. It is also the
+// sign-in of the demo, which announces nothing (announce nil) and whose
+// browse must succeed.
+func (f *factory) pkceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Config, port int, timeout time.Duration, browse func(context.Context, string) error, announce io.Writer) (*oauth2.Token, error) {
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return nil, &loginErr{msg: "cannot listen for the sign-in callback on 127.0.0.1", err: err}
@@ -365,10 +391,19 @@ func (f *factory) pkceLogin(ctx context.Context, ta tenantAddr, cfg *oauth2.Conf
 		oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("audience", ta.audience()),
 	)
-	if browse == nil {
-		fmt.Fprintf(f.errw, "Open this URL in a browser to sign in:\n\n  %s\n\nWaiting for the browser to come back to %s ...\n", authURL, redirect)
-	} else if err := browse(ctx, authURL); err != nil {
-		return nil, &loginErr{msg: "cannot open the sign-in page", err: err}
+	switch {
+	case announce == nil: // the demo: its browser is a function
+		if err := browse(ctx, authURL); err != nil {
+			return nil, &loginErr{msg: "cannot open the sign-in page", err: err}
+		}
+	case browse == nil:
+		fmt.Fprintf(announce, "Open this URL in a browser to sign in:\n\n  %s\n\nWaiting for the browser to come back to %s ...\n", authURL, redirect)
+	default:
+		fmt.Fprintf(announce, "Opening the browser to sign in. If it does not open, open this URL:\n\n  %s\n\n", authURL)
+		if err := browse(ctx, authURL); err != nil {
+			fmt.Fprintf(announce, "auth0me: could not open a browser (%s); open the URL above.\n", oneLine(err.Error()))
+		}
+		fmt.Fprintf(announce, "Waiting for the browser to come back to %s ...\n", redirect)
 	}
 
 	timer := time.NewTimer(timeout)

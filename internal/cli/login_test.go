@@ -269,7 +269,7 @@ func TestLoginFailures(t *testing.T) {
 		{"login required", "", func(tn *apitest.Tenant) func(context.Context, string) error { return browser(tn.Client()) }, nil, "login_required"},
 		{"browser fails", userAda, func(tn *apitest.Tenant) func(context.Context, string) error {
 			return func(context.Context, string) error { return errors.New("no browser") }
-		}, nil, "no browser"},
+		}, []string{"--timeout", "50ms"}, "no sign-in came back within 50ms"},
 		{"nobody comes back", userAda, func(tn *apitest.Tenant) func(context.Context, string) error {
 			return func(context.Context, string) error { return nil }
 		}, []string{"--timeout", "50ms"}, "no sign-in came back within 50ms"},
@@ -288,8 +288,12 @@ func TestLoginFailures(t *testing.T) {
 			if res.code != cli.ExitLogin || !strings.Contains(res.stderr, tc.wantErr) {
 				t.Errorf("login: exit %d, stderr %q; want exit 4 and %q", res.code, res.stderr, tc.wantErr)
 			}
-			if strings.Count(res.stderr, "\n") != 1 {
-				t.Errorf("error is not one line: %q", res.stderr)
+			lines := strings.Split(strings.TrimSuffix(res.stderr, "\n"), "\n")
+			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "auth0me: ") || !strings.Contains(last, tc.wantErr) {
+				t.Errorf("the error is not the last line of stderr: %q", res.stderr)
+			}
+			if tc.name == "browser fails" && !strings.Contains(res.stderr, "could not open a browser (no browser); open the URL above") {
+				t.Errorf("a browser that cannot be opened is not reported: %q", res.stderr)
 			}
 			if _, err := os.Stat(h.tokenFile()); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a failed login left a token file: %v", err)

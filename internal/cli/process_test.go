@@ -1,17 +1,21 @@
 package cli_test
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/auth0me/auth0me/api/apitest"
+	"github.com/auth0me/auth0me/internal/cli"
 )
 
 var (
@@ -148,4 +152,62 @@ func TestParallelRefreshProcesses(t *testing.T) {
 		t.Errorf("the token file does not hold the refreshed, rotated tokens")
 	}
 	t.Logf("%d processes, %d refresh request(s), %d profile reads", n, refreshCount(t, tn), gets)
+}
+
+// TestInterruptLogin sends a real SIGINT to a built binary waiting in each
+// login flow: it exits 130, as the shell's convention for Ctrl-C is, says
+// so on one line, and leaves no token file.
+func TestInterruptLogin(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGINT to send on Windows")
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		waiting string // what stderr says once the flow waits
+	}{
+		{"browser", []string{"--no-browser"}, "Waiting for the browser"},
+		{"device", []string{"--device"}, "Waiting for approval"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda))
+			h := newHarness(t, tn)
+			cmd, _, _ := h.command(append([]string{"login", "--client-id", tn.ClientID(), "--base-url", tn.URL()}, tc.args...)...)
+			cmd.Stderr = nil
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var seen strings.Builder
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				seen.WriteString(sc.Text() + "\n")
+				if strings.Contains(sc.Text(), tc.waiting) {
+					break
+				}
+			}
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			for sc.Scan() {
+				seen.WriteString(sc.Text() + "\n")
+			}
+			cmd.Wait()
+			if code := cmd.ProcessState.ExitCode(); code != cli.ExitInterrupted {
+				t.Errorf("exit %d after SIGINT, want %d; stderr:\n%s", code, cli.ExitInterrupted, seen.String())
+			}
+			if !strings.HasSuffix(seen.String(), "\nauth0me: interrupted\n") {
+				t.Errorf("stderr does not end with 'auth0me: interrupted':\n%s", seen.String())
+			}
+			if _, err := os.Stat(h.tokenFile()); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("an interrupted login left a token file: %v", err)
+			}
+			t.Logf("login %s: SIGINT -> exit %d", tc.name, cmd.ProcessState.ExitCode())
+		})
+	}
 }
