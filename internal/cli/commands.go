@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/auth0me/auth0me/api"
+	"github.com/auth0me/auth0me/gen"
 	"github.com/spf13/cobra"
 )
 
@@ -200,20 +202,27 @@ type unlinkOptions struct {
 	f        *factory
 	Provider string
 	UserID   string
+	Yes      bool
 }
 
 func newCmdUnlink(f *factory, runF func(context.Context, *unlinkOptions) error) *cobra.Command {
 	o := &unlinkOptions{f: f}
-	return &cobra.Command{
-		Use:     "unlink PROVIDER USER_ID",
-		Short:   "Unlink an identity from the user (DELETE /users/{id}/identities/{provider}/{user_id})",
-		Example: "auth0me unlink google-oauth2 108123456789\nauth0me unlink auth0 65a1b2c3d4e5f6 --json",
+	cmd := &cobra.Command{
+		Use:   "unlink PROVIDER USER_ID",
+		Short: "Unlink an identity from the user (DELETE /users/{id}/identities/{provider}/{user_id})",
+		Long: `Unlink an identity from the user. When the token may read the profile
+(read:current_user), unlink first checks that the identity is linked, and says
+so when it is not. On a terminal it asks for confirmation, unless --yes is
+given; it never asks when standard input is not a terminal.`,
+		Example: "auth0me unlink google-oauth2 108123456789\nauth0me unlink auth0 65a1b2c3d4e5f6 --yes --json",
 		Args:    argsRange(2, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Provider, o.UserID = args[0], args[1]
 			return run(runF, runUnlink)(cmd.Context(), o)
 		},
 	}
+	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
 }
 
 func newCmdDeviceCredential(f *factory) *cobra.Command {
@@ -249,22 +258,43 @@ auth0me device-credential create --name phone --device-id 0a1b2c \
 }
 
 type deviceCredentialDeleteOptions struct {
-	f  *factory
-	ID string
+	f   *factory
+	ID  string
+	Yes bool
 }
 
 func newCmdDeviceCredentialDelete(f *factory, runF func(context.Context, *deviceCredentialDeleteOptions) error) *cobra.Command {
 	o := &deviceCredentialDeleteOptions{f: f}
-	return &cobra.Command{
-		Use:     "delete ID",
-		Short:   "Delete a device credential (DELETE /device-credentials/{id})",
-		Example: "auth0me device-credential delete dcr_0000000000000001",
+	cmd := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a device credential (DELETE /device-credentials/{id})",
+		Long: `Delete a device credential. On a terminal it asks for confirmation, unless
+--yes is given; it never asks when standard input is not a terminal.`,
+		Example: "auth0me device-credential delete dcr_0000000000000001\nauth0me device-credential delete dcr_0000000000000001 --yes",
 		Args:    argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID = args[0]
 			return run(runF, runDeviceCredentialDelete)(cmd.Context(), o)
 		},
 	}
+	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+// confirm asks question on stderr and reads the answer from standard
+// input, when standard input is a terminal and yes is false; otherwise it
+// does not ask and goes ahead. Only y or yes goes ahead.
+func (f *factory) confirm(yes bool, question string) error {
+	if yes || !f.env.StdinTTY {
+		return nil
+	}
+	fmt.Fprintf(f.errw, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(f.env.Stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return &usageErr{msg: "not confirmed; nothing was sent", kind: "declined"}
 }
 
 func (f *factory) printJSON(v any) error {
@@ -585,23 +615,59 @@ func runLink(ctx context.Context, o *linkOptions) error {
 
 func runUnlink(ctx context.Context, o *unlinkOptions) error {
 	f := o.f
-	c, _, err := f.client(ctx)
+	c, sess, err := f.client(ctx)
 	if err != nil {
+		return err
+	}
+	target := o.Provider + "|" + o.UserID
+	// With read:current_user, look first: say so when the identity is not
+	// linked (Auth0 answers 200 either way).
+	subject, checked := "the user", false
+	if claims, err := sess.claims(); err == nil {
+		subject = claims.Subject
+		// Only when the unlink itself is allowed: otherwise the guard's
+		// refusal says more.
+		if claims.Allows(operation(gen.OpDeleteUserIdentityByUserID)) && claims.Allows(operation(gen.OpGetUsersByID)) {
+			u, err := c.Me(ctx)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(u.Identities, func(id api.Identity) bool {
+				return id.Provider == o.Provider && string(id.UserID) == o.UserID
+			}) {
+				if f.json {
+					return f.printJSON(nonNilIdentities(u.Identities))
+				}
+				_, err := fmt.Fprintf(f.out, "%s is not linked to %s; nothing was unlinked.\n", target, subject)
+				return err
+			}
+			checked = true
+		}
+	}
+	if err := f.confirm(o.Yes, "Unlink "+target+" from "+subject+"?"); err != nil {
 		return err
 	}
 	ids, err := c.UnlinkIdentity(ctx, o.Provider, o.UserID)
 	if err != nil {
 		return argError(err, map[string]string{"provider": "PROVIDER", "user id": "USER_ID"})
 	}
-	return f.printIdentities("Unlinked "+o.Provider+"|"+o.UserID+".", ids)
+	headline := "Unlinked " + target + "."
+	if !checked {
+		headline = "Unlinked " + target + " (if it was linked: this token cannot read the profile to check)."
+	}
+	return f.printIdentities(headline, ids)
+}
+
+func nonNilIdentities(ids []api.Identity) []api.Identity {
+	if ids == nil {
+		return []api.Identity{}
+	}
+	return ids
 }
 
 func (f *factory) printIdentities(headline string, ids []api.Identity) error {
 	if f.json {
-		if ids == nil {
-			ids = []api.Identity{}
-		}
-		return f.printJSON(ids)
+		return f.printJSON(nonNilIdentities(ids))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s The user now has %d identit%s:\n", headline, len(ids), map[bool]string{true: "y", false: "ies"}[len(ids) == 1])
@@ -653,6 +719,9 @@ func runDeviceCredentialDelete(ctx context.Context, o *deviceCredentialDeleteOpt
 	f := o.f
 	c, _, err := f.client(ctx)
 	if err != nil {
+		return err
+	}
+	if err := f.confirm(o.Yes, "Delete device credential "+o.ID+"?"); err != nil {
 		return err
 	}
 	if err := c.DeleteDeviceCredential(ctx, o.ID); err != nil {

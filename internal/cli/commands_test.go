@@ -95,7 +95,7 @@ func TestCommandsGolden(t *testing.T) {
 			name: "unlink",
 			setup: func(h *harness) []string {
 				id := h.tn.IDToken(userGoog)
-				tok := h.token(userAda, "update:current_user_identities")
+				tok := h.token(userAda, "update:current_user_identities", "read:current_user")
 				if res := h.run("link", "--id-token", id, "--token", tok); res.code != 0 {
 					h.t.Fatalf("link: %+v", res)
 				}

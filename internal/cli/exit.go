@@ -186,7 +186,9 @@ func (f *factory) explain(err error, interrupted bool) errInfo {
 	switch {
 	case errors.As(err, &ue):
 		e.message = ue.msg
-		e.hint = "see 'auth0me " + strings.TrimSpace(f.cmd+" --help") + "'"
+		if ue.kind != "declined" {
+			e.hint = "see 'auth0me " + strings.TrimSpace(f.cmd+" --help") + "'"
+		}
 	case errors.As(err, &le):
 		e.message = le.msg
 		if le.err != nil {

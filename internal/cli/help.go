@@ -41,7 +41,8 @@ const exitCodesHelp = `Exit status of every auth0me command:
 
   0    success
   1    the Management API answered with an error, or could not be reached
-  2    usage error, or an argument Auth0 would refuse; nothing was sent
+  2    usage error, an argument Auth0 would refuse, or a confirmation declined;
+       nothing was sent
   3    refused by the scope guard: the token's scopes or subject do not allow
        the call; nothing was sent
   4    not signed in, sign-in failed, or the token is unusable (expired,

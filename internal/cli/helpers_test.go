@@ -70,6 +70,7 @@ type harness struct {
 	client    *http.Client
 	browse    func(ctx context.Context, url string) error
 	interact  bool
+	stdinTTY  bool // Env.StdinTTY: unlink and device-credential delete may ask
 	noBaseURL bool // do not add --base-url TENANT
 	stdin     string
 	secrets   []string // must never appear in any output
@@ -96,6 +97,7 @@ func (h *harness) run(args ...string) result {
 		HTTPClient:  h.client,
 		Browse:      h.browse,
 		Interactive: h.interact,
+		StdinTTY:    h.stdinTTY,
 	}
 	if h.tn != nil && !h.noBaseURL {
 		args = append(append([]string(nil), args...), "--base-url", h.tn.URL())

@@ -103,3 +103,13 @@ func newAPIClient(ta tenantAddr, ts oauth2.TokenSource, env Env) (*api.Client, e
 	}
 	return api.New(ta.domain, ts, opts...)
 }
+
+// claims reads the claims of the session's token, refreshing it first when
+// it comes from the token file and has expired, as a call would.
+func (s *session) claims() (*scopeguard.Claims, error) {
+	tok, err := s.ts.Token()
+	if err != nil {
+		return nil, err
+	}
+	return scopeguard.ParseClaims(tok.AccessToken)
+}

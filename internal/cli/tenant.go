@@ -132,6 +132,16 @@ func operations() []gen.Operation {
 	return ops
 }
 
+// operation returns the operation of gen.Operations with id; the zero
+// Operation (which nothing allows) when there is none.
+func operation(id string) gen.Operation {
+	i := slices.IndexFunc(gen.Operations, func(op gen.Operation) bool { return op.ID == id })
+	if i < 0 {
+		return gen.Operation{}
+	}
+	return gen.Operations[i]
+}
+
 // currentUserScopes are the scopes of the seven operations.
 func currentUserScopes() []string {
 	var out []string
