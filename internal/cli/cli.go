@@ -105,6 +105,7 @@ type factory struct {
 	domain  string
 	token   string
 	baseURL string
+	debug   bool
 
 	tokenGiven bool   // --token was on the command line (even empty)
 	cmd        string // full command name, e.g. "metadata set"
@@ -151,6 +152,9 @@ func newCmdRoot(f *factory) *cobra.Command {
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			f.tokenGiven = cmd.Flags().Changed("token")
+			if f.debug {
+				f.env.HTTPClient = withDebug(f.env.HTTPClient, f.errw)
+			}
 			return nil
 		},
 	}
@@ -167,6 +171,7 @@ func newCmdRoot(f *factory) *cobra.Command {
 	pf.BoolVar(&f.json, "json", false, "print JSON for scripts instead of text (errors too, on stderr)")
 	pf.StringVar(&f.domain, "domain", "", "Auth0 tenant `DOMAIN`, e.g. tenant.eu.auth0.com; selects the token file's entry (default $AUTH0ME_DOMAIN or $AUTH0_DOMAIN, else the token file's default, else the token's audience)")
 	pf.StringVar(&f.token, "token", "", "use this access `TOKEN` instead of the token file; - reads it from standard input (default $AUTH0_TOKEN)")
+	pf.BoolVar(&f.debug, "debug", false, "trace each HTTP request and answer on stderr, with tokens, codes and secrets redacted")
 	pf.StringVar(&f.baseURL, "base-url", "", "tenant root `URL` instead of https://DOMAIN, e.g. an apitest tenant's http://127.0.0.1:PORT; http only to loopback (default $AUTH0ME_BASE_URL)")
 
 	root.AddCommand(

@@ -400,7 +400,8 @@ func (f *factory) printUser(u *api.User) error {
 		if i == 0 {
 			label = "Identities"
 		}
-		rows = append(rows, []string{label, identityLine(id, i == 0)})
+		// Three cells: the connections line up under each other.
+		rows = append(rows, []string{label, id.Provider + "|" + string(id.UserID), identityNote(id, i == 0)})
 	}
 	rows = append(rows, metadataRows("User metadata", u.UserMetadata)...)
 	rows = append(rows, metadataRows("App metadata", u.AppMetadata)...)
@@ -431,8 +432,8 @@ func metadataRows(label string, md map[string]any) [][]string {
 	return rows
 }
 
-func identityLine(id api.Identity, primary bool) string {
-	s := id.Provider + "|" + string(id.UserID) + "  (connection " + id.Connection
+func identityNote(id api.Identity, primary bool) string {
+	s := "(connection " + id.Connection
 	if id.IsSocial {
 		s += ", social"
 	}

@@ -93,3 +93,25 @@ func TestConfirm(t *testing.T) {
 		t.Errorf("%d DELETE requests, want 3", n)
 	}
 }
+
+// TestMeIdentitiesAligned: with identities of different lengths, me lines
+// their connections up.
+func TestMeIdentitiesAligned(t *testing.T) {
+	t.Parallel()
+	tn := apitest.New(t, testUsers)
+	h := newHarness(t, tn)
+	tok := h.token(userAda, "update:current_user_identities", "read:current_user")
+	if res := h.run("link", "--id-token", tn.IDToken(userGoog), "--token", tok); res.code != 0 {
+		t.Fatalf("link: %+v", res)
+	}
+	res := h.run("me", "--token", tok)
+	var cols []int
+	for line := range strings.SplitSeq(res.stdout, "\n") {
+		if i := strings.Index(line, "(connection "); i >= 0 {
+			cols = append(cols, i)
+		}
+	}
+	if len(cols) != 2 || cols[0] != cols[1] {
+		t.Errorf("identity connections start at columns %v, want two equal:\n%s", cols, res.stdout)
+	}
+}

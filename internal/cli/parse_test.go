@@ -149,3 +149,23 @@ func TestNewCmdMetadata(t *testing.T) {
 		t.Errorf("metadata set --string: %+v, %v", set, err)
 	}
 }
+
+// TestTraceRedaction: --debug's body rendering redacts secret fields at any
+// depth of JSON, secret form fields, and JWT-looking strings anywhere.
+func TestTraceRedaction(t *testing.T) {
+	t.Parallel()
+	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhdXRoMHxhZGEifQ.c2lnbmF0dXJl"
+	for _, tc := range []struct{ contentType, body, want string }{
+		{"application/json", `{"link_with":"` + jwt + `","nested":{"refresh_token":"v1.abc"},"message":"bad token ` + jwt + `"}`,
+			`{"link_with":"[redacted]","message":"bad token [redacted]","nested":{"refresh_token":"[redacted]"}}`},
+		{"application/x-www-form-urlencoded", "grant_type=refresh_token&refresh_token=v1.abc&client_id=c",
+			"client_id=c&grant_type=refresh_token&refresh_token=[redacted]"},
+		{"text/plain", "upstream rejected " + jwt, "upstream rejected [redacted]"},
+	} {
+		var b strings.Builder
+		writeBody(&b, "< ", tc.contentType, []byte(tc.body))
+		if got := b.String(); got != "< \n< "+tc.want+"\n" {
+			t.Errorf("%s body %q traced as %q, want %q", tc.contentType, tc.body, got, tc.want)
+		}
+	}
+}
