@@ -46,7 +46,8 @@ const exitCodesHelp = `Exit status of every auth0me command:
   3    refused by the scope guard: the token's scopes or subject do not allow
        the call; nothing was sent
   4    not signed in, sign-in failed, or the token is unusable (expired,
-       malformed, refresh failed)
+       malformed, refresh failed); status exits 4 when the token is not
+       usable now
   130  interrupted (Ctrl-C)`
 
 // renderHelp writes cmd's help: description, usage, subcommands, flags,

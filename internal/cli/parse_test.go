@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,34 @@ func TestTraceRedaction(t *testing.T) {
 		if got := b.String(); got != "< \n< "+tc.want+"\n" {
 			t.Errorf("%s body %q traced as %q, want %q", tc.contentType, tc.body, got, tc.want)
 		}
+	}
+}
+
+// TestExitTableInREADME: the README's exit-status table says what
+// 'auth0me help exit-codes' says, row for row.
+func TestExitTableInREADME(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := strings.NewReplacer("`", "").Replace
+	var fromREADME []string
+	for line := range strings.SplitSeq(string(readme), "\n") {
+		if cells := strings.Split(line, "|"); len(cells) == 4 && strings.TrimSpace(cells[1]) != "" && strings.Trim(strings.TrimSpace(cells[1]), "0123456789") == "" {
+			fromREADME = append(fromREADME, strings.TrimSpace(cells[1])+" "+clean(strings.TrimSpace(cells[2])))
+		}
+	}
+	var fromHelp []string
+	for line := range strings.SplitSeq(exitCodesHelp, "\n") {
+		switch f := strings.Fields(line); {
+		case len(f) > 1 && strings.Trim(f[0], "0123456789") == "":
+			fromHelp = append(fromHelp, strings.Join(f, " "))
+		case len(f) > 0 && len(fromHelp) > 0 && strings.HasPrefix(line, "       "):
+			fromHelp[len(fromHelp)-1] += " " + strings.Join(f, " ")
+		}
+	}
+	if diff := cmp.Diff(fromHelp, fromREADME); diff != "" || len(fromHelp) < 6 {
+		t.Errorf("README's exit table differs from exitCodesHelp (-help +README):\n%s", diff)
 	}
 }
