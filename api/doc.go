@@ -141,6 +141,11 @@
 // # Testing
 //
 // Package github.com/auth0me/auth0me/api/apitest runs an in-process Auth0
-// tenant: start one, add users, mint tokens with AccessToken, and point a
-// Client at it with WithBaseURL(tenant.BaseURL()). See the examples.
+// tenant, as httptest runs a server:
+//
+//	tn := apitest.New(t, apitest.WithUsers(apitest.User{ID: "auth0|abc"}))
+//	client, err := api.New(tn.Domain(), tn.TokenSource("auth0|abc", "read:current_user"),
+//		api.WithBaseURL(tn.BaseURL()), api.WithHTTPClient(tn.Client()))
+//
+// See the examples, which run against one.
 package api

@@ -2,13 +2,21 @@
 // Auth0's published Management API document, and reports how two such
 // documents differ.
 //
-// Trimming keeps the seven operations a user-scoped token may call and the
-// schemas they reach; it replaces upstream prose by the project's own words,
-// drops form-urlencoded bodies, header parameters and x- extensions, narrows
-// the request bodies to what a user-scoped token may send, and states the
-// scopes the OpenAPI way: one security requirement per acceptable scope, any
-// one of which suffices. The output is deterministic: the same input gives
-// byte-identical YAML.
+// Trimming keeps the seven operations a user-scoped token may call (selected
+// by operationId, package gen's constants) and the schemas they reach; it
+// replaces upstream prose by the project's own words, drops form-urlencoded
+// bodies, header parameters and upstream x- extensions, narrows the request
+// bodies to what a user-scoped token may send, and states the scopes the
+// OpenAPI way: one security requirement per acceptable scope, any one of
+// which suffices. It also shapes the generated Go types (rules.go): one schema
+// for one thing (an identity, a user), objects with named properties closed,
+// properties Auth0 sends that upstream leaves out added, and the oapi-codegen
+// extensions x-go-type (an email as a plain string) and
+// x-go-type-skip-optional-pointer (optional query parameters stay pointers).
+// The output is deterministic: the same input gives byte-identical YAML.
+//
+// Diff reports drift between two trimmed documents; Policy reports where the
+// committed document and an upstream one disagree on who may call what.
 package spectrim
 
 import (
