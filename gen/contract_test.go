@@ -250,3 +250,18 @@ func FuzzUserID(f *testing.F) {
 		}
 	})
 }
+
+// TestParamsGettersAreNilSafe: the getters of the only pointer fields read
+// the value, or the zero value when unset or on a nil params.
+func TestParamsGettersAreNilSafe(t *testing.T) {
+	t.Parallel()
+	var nilParams *gen.GetUsersByIDParams
+	if nilParams.GetFields() != "" || nilParams.GetIncludeFields() {
+		t.Error("nil params")
+	}
+	fields, include := "email", true
+	p := &gen.GetUsersByIDParams{Fields: &fields, IncludeFields: &include}
+	if p.GetFields() != "email" || !p.GetIncludeFields() {
+		t.Errorf("set params read %q %v", p.GetFields(), p.GetIncludeFields())
+	}
+}

@@ -5,7 +5,7 @@
 // The generated files are never edited by hand: change the spec (through
 // internal/spectrim's rules) or oapi-codegen.yaml and run go generate ./...
 // (make generate); make check-generated proves the files match the spec.
-// userid.go is the one hand-written file: the UserID type the configuration
+// types.go is the one hand-written file: the UserID type the configuration
 // names in place of the spec's string-or-integer schema.
 //
 // The generated types follow one convention (oapi-codegen.yaml): Go names

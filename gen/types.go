@@ -5,8 +5,9 @@ import (
 	"errors"
 )
 
-// This file is written by hand: the types the generator is told to use
-// (x-go-type, exclude-schemas in oapi-codegen.yaml).
+// This file is written by hand: the type the generator is told to use in
+// place of the spec's UserId schema (exclude-schemas in oapi-codegen.yaml),
+// and nil-safe getters for the generated pointer fields.
 
 // UserID is an identity's user id, without its "provider|" prefix. Auth0
 // sends it as a JSON string or, for some providers, a number (a wordpress
@@ -43,3 +44,22 @@ func (u *UserID) UnmarshalJSON(b []byte) error {
 }
 
 var errUserID = errors.New("gen: user_id is neither a string nor a number")
+
+// GetFields returns the fields parameter, or "" when it is not set. The
+// optional query parameters stay pointers: an absent include_fields and
+// false differ.
+func (p *GetUsersByIDParams) GetFields() string {
+	if p == nil || p.Fields == nil {
+		return ""
+	}
+	return *p.Fields
+}
+
+// GetIncludeFields returns the include_fields parameter, or false when it
+// is not set.
+func (p *GetUsersByIDParams) GetIncludeFields() bool {
+	if p == nil || p.IncludeFields == nil {
+		return false
+	}
+	return *p.IncludeFields
+}
