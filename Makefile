@@ -74,8 +74,9 @@ fuzz:
 bench:
 	GO=$(GO) ./bench/run.sh
 
-## e2e: Auth0's SPA SDK (auth0-spa-js) signs in against auth0me serve in
-## headless Chromium, CORS checks on; installs Chromium (apt) and the npm
-## packages of e2e/browser/package-lock.json first. Screenshots: e2e/browser/out/.
+## e2e: Auth0's browser SDKs (auth0-spa-js, auth0-js) and examples/bff sign
+## in against auth0me serve in headless Chromium, CORS checks on; installs
+## Chromium (apt) and the npm packages of e2e/browser/package-lock.json
+## first. Screenshots: e2e/browser/out/.
 e2e:
 	./e2e/browser/e2e.sh

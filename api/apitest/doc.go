@@ -144,7 +144,9 @@
 //   - The JWKS key has no x5c/x5t. The issuer is https://{domain}/ even when
 //     the tenant serves plain HTTP, as Auth0's SDKs expect of a domain; a
 //     client given a plain-http tenant must be told the issuer (auth0-spa-js:
-//     domain "http://127.0.0.1:PORT" with issuer Issuer()). WithTLS serves a
+//     domain "http://127.0.0.1:PORT" with issuer Issuer(); auth0-js:
+//     overrides __token_issuer Issuer() and __jwks_uri URL()+
+//     "/.well-known/jwks.json"). WithTLS serves a
 //     self-signed certificate that CertificatePEM exports for clients
 //     outside Go (NODE_EXTRA_CA_CERTS, curl --cacert, a browser's store).
 //

@@ -1,5 +1,6 @@
-// The browser end-to-end test: Auth0's own SPA SDK in headless Chromium,
-// against a tenant started with `auth0me serve`, with CORS checks on.
+// The browser end-to-end test: Auth0's own browser SDKs (and the bff
+// example) in headless Chromium, against a tenant started with
+// `auth0me serve`, with CORS checks on.
 //
 //   node run.mjs            (make e2e installs Chromium and npm packages first)
 //
@@ -34,6 +35,7 @@ const out = path.join(here, "out");
 const SCENARIOS = [
   (await import("./scenarios/spa.mjs")).default,
   (await import("./scenarios/spa-refresh.mjs")).default,
+  (await import("./scenarios/auth0-js.mjs")).default,
   (await import("./scenarios/bff.mjs")).default,
 ];
 
@@ -70,9 +72,10 @@ async function cleanup() {
 // pageServer serves pages/ at /, auth0-spa-js's dist at /vendor/ and the
 // run's config at /config.json, on 127.0.0.1 with a free port.
 async function pageServer(config) {
-  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".json": "application/json" };
+  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".json": "application/json" };
   const roots = {
-    "/vendor/": path.join(here, "node_modules/@auth0/auth0-spa-js/dist/"),
+    "/vendor/auth0-spa-js/": path.join(here, "node_modules/@auth0/auth0-spa-js/dist/"),
+    "/vendor/auth0-js/": path.join(here, "node_modules/auth0-js/dist/"),
     "/": path.join(here, "pages/"),
   };
   const srv = createServer((req, res) => {
@@ -201,7 +204,8 @@ async function main() {
   console.log("e2e: building auth0me");
   execFileSync("go", ["build", "-o", bin, "./cmd/auth0me"], { cwd: repo, stdio: "inherit" });
 
-  const sdkVersion = JSON.parse(readFileSync(path.join(here, "node_modules/@auth0/auth0-spa-js/package.json"))).version;
+  const version = (pkg) => JSON.parse(readFileSync(path.join(here, "node_modules", pkg, "package.json"))).version;
+  const sdkVersions = { "auth0-spa-js": version("@auth0/auth0-spa-js"), "auth0-js": version("auth0-js") };
   const config = { value: null };
   const pageOrigin = await pageServer(config);
   // A second origin, not allowed by the tenant: its page must be refused.
@@ -217,8 +221,8 @@ async function main() {
     // Over plain http the SDK is given the http URL as its domain and,
     // since tokens' iss stays https://DOMAIN/, the issuer.
     config.value = variant.tls
-      ? { domain: info.domain, clientId: info.client_id, audience: info.audience, url: info.url, sdkVersion }
-      : { domain: info.url, issuer: info.issuer, clientId: info.client_id, audience: info.audience, url: info.url, sdkVersion };
+      ? { domain: info.domain, clientId: info.client_id, audience: info.audience, url: info.url, sdkVersions }
+      : { domain: info.url, issuer: info.issuer, clientId: info.client_id, audience: info.audience, url: info.url, sdkVersions };
     const browser = await launch(variant.tls ? [`--ignore-certificate-errors-spki-list=${spkiHash(info.ca_file)}`] : []);
     for (const scenario of SCENARIOS) {
       console.log(`e2e: ${scenario.name} over ${variant.name} (page ${pageOrigin}, tenant ${info.url})`);

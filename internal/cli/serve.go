@@ -69,7 +69,8 @@ current-user scopes and the lines that point this command at the tenant.
 
 Tokens' issuer is https://DOMAIN/ even over plain http: a browser SDK given
 http://DOMAIN as its domain must also be given that issuer (auth0-spa-js:
-the issuer option). With --tls the tenant serves a self-signed certificate,
+the issuer option; auth0-js: overrides.__token_issuer, and
+overrides.__jwks_uri as http://DOMAIN/.well-known/jwks.json). With --tls the tenant serves a self-signed certificate,
 written to the printed CA file: NODE_EXTRA_CA_CERTS, curl --cacert and
 SSL_CERT_FILE (for this command) accept it.
 

@@ -1,4 +1,4 @@
-// Helpers shared by the scenarios of pages/spa/.
+// Helpers shared by the scenarios.
 
 export function check(cond, msg) {
   if (!cond) throw new Error(msg);
@@ -6,9 +6,9 @@ export function check(cond, msg) {
 
 export const SUB = "auth0|ada"; // auth0me serve's demo user
 
-// openSPA opens pages/spa/ in a new tab, records every request the tab
+// openPage opens the scenario's page in a new tab, records every request the tab
 // makes (iframes included), and returns what the steps need.
-export async function openSPA(h) {
+export async function openPage(h) {
   const page = await h.browser.newPage();
   h.page = page;
   const requests = [];

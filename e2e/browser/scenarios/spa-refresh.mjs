@@ -3,7 +3,7 @@
 // cross-origin to /oauth/token, and a reload restores the session from
 // storage without an iframe.
 
-import { SUB, check, getUser, login, logout, openSPA } from "./lib.mjs";
+import { SUB, check, getUser, login, logout, openPage } from "./lib.mjs";
 
 const OPTIONS = { useRefreshTokens: true, cacheLocation: "localstorage" };
 
@@ -11,7 +11,7 @@ export default {
   name: "spa-refresh",
   page: "spa",
   async run(h) {
-    const s = await openSPA(h);
+    const s = await openPage(h);
     const { page, step } = s;
     await login(h, s, OPTIONS);
 

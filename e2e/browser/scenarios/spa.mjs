@@ -4,13 +4,13 @@
 // from a hidden iframe (prompt=none, response_mode=web_message). Every
 // step asserts its result.
 
-import { SUB, check, getUser, login, logout, openSPA } from "./lib.mjs";
+import { SUB, check, getUser, login, logout, openPage } from "./lib.mjs";
 
 export default {
   name: "spa",
   page: "spa",
   async run(h) {
-    const s = await openSPA(h);
+    const s = await openPage(h);
     const { page, step } = s;
     await login(h, s, {});
 

@@ -1,52 +1,21 @@
 // The single-page app of the seed: it signs the user in with
 // auth0-spa-js (PKCE), gets a Management API token and calls
 // /api/v2/users/{sub} from the browser. The e2e runner drives it through
-// window.e2e; the page keeps the step log in sessionStorage so that it
-// survives the redirects and reloads, and shows it for the screenshot.
-// Tokens stay in the page: the runner only sees their claims.
+// window.e2e. Tokens stay in the page: the runner only sees their claims.
 "use strict";
 
-const LOG_KEY = "e2e.log";
 let cfg = null;
 let client = null;
 let token = null;
 
-function readLog() {
-  return JSON.parse(sessionStorage.getItem(LOG_KEY) || "[]");
-}
-
-function render() {
-  const tbody = document.getElementById("steps");
-  tbody.replaceChildren();
-  readLog().forEach((s, i) => {
-    const tr = document.createElement("tr");
-    for (const [text, cls] of [[String(i + 1)], [s.step], [s.ok ? "✓ pass" : "✗ FAIL", s.ok ? "ok" : "fail"], [s.detail]]) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      if (cls) td.className = cls;
-      tr.append(td);
-    }
-    tbody.append(tr);
-  });
-  document.getElementById("sdk").textContent = cfg ? cfg.sdkVersion : "";
-  document.getElementById("where").textContent = cfg
-    ? `page ${location.origin} · tenant ${cfg.url} · domain "${cfg.domain}"` + (cfg.issuer ? ` · issuer "${cfg.issuer}"` : "") + ` · ${navigator.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] || ""}`
-    : location.origin;
-}
-
-function claimsOf(jwt) {
-  const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-  return JSON.parse(atob(part + "=".repeat((4 - (part.length % 4)) % 4)));
-}
-
 window.e2e = {
   // init creates the client, which restores a session through a hidden
   // iframe (prompt=none, response_mode=web_message) when the SDK's
-  // "is authenticated" cookie says there was one.
-  // extra is merged into the client options (e.g. useRefreshTokens).
+  // "is authenticated" cookie says there was one. extra is merged into
+  // the client options (e.g. useRefreshTokens).
   async init(extra = {}) {
     cfg = await (await fetch("/config.json", { cache: "no-store" })).json();
-    render();
+    e2eLog.describe(cfg);
     const options = {
       domain: cfg.domain,
       clientId: cfg.clientId,
@@ -57,6 +26,7 @@ window.e2e = {
         scope: "openid profile email read:current_user update:current_user_metadata",
       },
     };
+    // A plain-http tenant: its tokens' iss is still https://DOMAIN/.
     if (cfg.issuer) options.issuer = cfg.issuer;
     Object.assign(options, extra);
     client = await auth0.createAuth0Client(options);
@@ -92,12 +62,5 @@ window.e2e = {
   logout() {
     return client.logout({ logoutParams: { returnTo: location.origin + "/spa/?signed_out=1" } });
   },
-  record(step, ok, detail) {
-    const log = readLog();
-    log.push({ step, ok, detail });
-    sessionStorage.setItem(LOG_KEY, JSON.stringify(log));
-    render();
-  },
+  record: (step, ok, detail) => e2eLog.record(step, ok, detail),
 };
-
-render();
