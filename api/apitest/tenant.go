@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/auth0me/auth0me/internal/baseurl"
 )
 
 // DefaultClientID is the client id of a tenant started without WithClientID.
@@ -91,7 +93,7 @@ func WithTLS() Option {
 }
 
 // WithAddress makes the tenant listen on addr, a loopback host:port such
-// as "127.0.0.1:8443", instead of "127.0.0.1:0" (a free port). Domain is
+// as "127.0.0.1:8443" (or localhost, or [::1]), instead of "127.0.0.1:0" (a free port). Domain is
 // then addr as the listener reports it.
 func WithAddress(addr string) Option {
 	return func(c *config) error {
@@ -99,8 +101,8 @@ func WithAddress(addr string) Option {
 		if err != nil {
 			return fmt.Errorf("apitest: address %q: %w", addr, err)
 		}
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			return fmt.Errorf("apitest: address %q: want a loopback IP such as 127.0.0.1", addr)
+		if !baseurl.IsLoopback(host) {
+			return fmt.Errorf("apitest: address %q: want a loopback host such as 127.0.0.1", addr)
 		}
 		c.addr = addr
 		return nil
