@@ -3,6 +3,7 @@ package scopeguard_test
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -132,5 +133,24 @@ func TestResponseCarriesCallersRequest(t *testing.T) {
 	}
 	if a := res.Request.Header.Get("Authorization"); a != "" {
 		t.Errorf("resp.Request carries Authorization %q", a)
+	}
+}
+
+func TestRequestWithoutHeader(t *testing.T) {
+	t.Parallel()
+	tok := mint(t, userClaims(allScopes))
+	g, rec := newGuard(t, tok)
+	req := (&http.Request{Method: "GET"}).WithContext(t.Context())
+	req.URL, _ = url.Parse(testBase + "users/me")
+	res, err := g.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := rec.got(); len(got) != 1 || got[0].Auth != "Bearer "+tok {
+		t.Errorf("received %+v, want one request with the token", got)
+	}
+	if req.Header != nil {
+		t.Error("the caller's request got a header map")
 	}
 }

@@ -305,6 +305,9 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 	}
 	// Send a copy with the token, as oauth2.Transport does.
 	out := req.Clone(req.Context())
+	if out.Header == nil {
+		out.Header = make(http.Header)
+	}
 	for k := range out.Header {
 		if strings.EqualFold(k, "Authorization") {
 			delete(out.Header, k)
