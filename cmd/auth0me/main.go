@@ -24,6 +24,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal cancels ctx, and the command ends with status 130;
+	// a second one kills the process, should anything not heed ctx.
+	context.AfterFunc(ctx, stop)
 	code := cli.Run(ctx, cli.DefaultEnv(), os.Args[1:])
 	stop()
 	os.Exit(code)

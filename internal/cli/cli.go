@@ -174,6 +174,8 @@ func newCmdRoot(f *factory) *cobra.Command {
 	pf.BoolVar(&f.debug, "debug", false, "trace each HTTP request and answer on stderr, with tokens, codes and secrets redacted")
 	pf.StringVar(&f.baseURL, "base-url", "", "tenant root `URL` instead of https://DOMAIN, e.g. an apitest tenant's http://127.0.0.1:PORT; http only to loopback (default $AUTH0ME_BASE_URL)")
 
+	root.SetHelpCommand(newCmdHelp(f))
+	root.RegisterFlagCompletionFunc("domain", f.completeDomains)
 	root.AddCommand(
 		newCmdLogin(f, nil),
 		newCmdLogout(f, nil),
@@ -189,31 +191,79 @@ func newCmdRoot(f *factory) *cobra.Command {
 		newCmdVersion(f),
 		newHelpTopic("exit-codes", "Exit status of every command", exitCodesHelp),
 	)
+	// cobra's completion command, made to behave like the other groups.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			asGroup(f, c)
+		}
+	}
 	return root
 }
 
 // newGroup is a command that only holds subcommands (metadata,
-// device-credential): alone it prints its help as a usage error.
+// device-credential).
 func newGroup(f *factory, use, short string, subs ...*cobra.Command) *cobra.Command {
-	c := &cobra.Command{
-		Use:                        use,
-		Short:                      short,
-		SuggestionsMinimumDistance: 2,
-		Args:                       cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			switch {
-			case len(args) == 0:
-				renderHelp(f.errw, cmd)
-				return errReported(ExitUsage)
-			case args[0] == "help":
-				renderHelp(f.out, cmd)
-				return nil
-			}
-			return unknownCommand(cmd, args[0])
-		},
-	}
+	c := &cobra.Command{Use: use, Short: short}
+	asGroup(f, c)
 	c.AddCommand(subs...)
 	return c
+}
+
+// asGroup makes c, a command that only holds subcommands, print its help
+// as a usage error when run alone, and name an unknown subcommand with
+// suggestions.
+func asGroup(f *factory, c *cobra.Command) {
+	c.SuggestionsMinimumDistance = 2
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) == 0:
+			renderHelp(f.errw, cmd)
+			return errReported(ExitUsage)
+		case args[0] == "help":
+			renderHelp(f.out, cmd)
+			return nil
+		}
+		return unknownCommand(cmd, args[0])
+	}
+}
+
+// newCmdHelp replaces cobra's help command: an unknown command or topic is
+// a usage error with suggestions, and 'help help' is help's own page.
+func newCmdHelp(f *factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "Help about any command or topic",
+		Long: `Help about any command or topic: 'auth0me help COMMAND' is 'auth0me COMMAND
+--help'; 'auth0me help exit-codes' lists the exit statuses.`,
+		Example: "auth0me help metadata set\nauth0me help exit-codes",
+		Args:    cobra.ArbitraryArgs,
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			target, _, err := cmd.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []cobra.Completion
+			for _, c := range target.Commands() {
+				if (c.IsAvailableCommand() || c.IsAdditionalHelpTopicCommand()) && strings.HasPrefix(c.Name(), prefix) {
+					names = append(names, cobra.CompletionWithDesc(c.Name(), c.Short))
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, rest, err := cmd.Root().Find(args)
+			if err != nil {
+				return &usageErr{msg: err.Error()}
+			}
+			if len(rest) > 0 {
+				return unknownCommand(target, rest[0])
+			}
+			renderHelp(f.out, target)
+			return nil
+		},
+	}
 }
 
 // unknownCommand is the usage error for an argument that names no command,
@@ -221,7 +271,7 @@ func newGroup(f *factory, use, short string, subs ...*cobra.Command) *cobra.Comm
 func unknownCommand(cmd *cobra.Command, name string) error {
 	where := "command"
 	if cmd.HasParent() {
-		where = cmd.Name() + " command"
+		where = cmd.CommandPath()[len(cmd.Root().Name())+1:] + " command"
 	}
 	msg := "unknown " + where + " " + quote(name)
 	if s := cmd.SuggestionsFor(name); len(s) > 0 {

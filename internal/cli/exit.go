@@ -186,8 +186,12 @@ func (f *factory) explain(err error, interrupted bool) errInfo {
 	switch {
 	case errors.As(err, &ue):
 		e.message = ue.msg
+		cmd := f.cmd
+		if cmd == "help" { // 'auth0me help frob': the list of commands is the help
+			cmd = ""
+		}
 		if ue.kind != "declined" {
-			e.hint = "see 'auth0me " + strings.TrimSpace(f.cmd+" --help") + "'"
+			e.hint = "see 'auth0me " + strings.TrimSpace(cmd+" --help") + "'"
 		}
 	case errors.As(err, &le):
 		e.message = le.msg

@@ -211,3 +211,45 @@ func TestInterruptLogin(t *testing.T) {
 		})
 	}
 }
+
+// TestCompletionBash loads 'auth0me completion bash' into bash and, where
+// the bash-completion package is installed, completes a command, a
+// subcommand, a flag and a help topic through the built binary.
+func TestCompletionBash(t *testing.T) {
+	t.Parallel()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	bin := binary(t)
+	script := `source <(auth0me completion bash) && complete -p auth0me`
+	const helpers = "/usr/share/bash-completion/bash_completion"
+	_, statErr := os.Stat(helpers)
+	if statErr == nil {
+		script = "source " + helpers + "\n" + script + `
+try() { COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=(); __start_auth0me auth0me 2>/dev/null; echo "[$*] -> ${COMPREPLY[*]}"; }
+try auth0me enr
+try auth0me metadata s
+try auth0me me --d
+try auth0me help ex
+`
+	}
+	cmd := exec.CommandContext(t.Context(), bash, "-c", script)
+	cmd.Env = []string{"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bash: %v\n%s", err, out)
+	}
+	want := []string{"complete -o default -F __start_auth0me auth0me"}
+	if statErr == nil {
+		want = append(want, "[auth0me enr] -> enrollments", "[auth0me metadata s] -> set", "[auth0me me --d] -> --debug --domain", "[auth0me help ex] -> exit-codes")
+	} else {
+		t.Logf("%s missing: only loading the script is checked", helpers)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(out), w+"\n") {
+			t.Errorf("bash completion output lacks %q:\n%s", w, out)
+		}
+	}
+	t.Logf("%s", out)
+}

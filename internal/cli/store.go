@@ -12,10 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
 )
 
@@ -341,4 +343,19 @@ func (s *fileSource) Token() (*oauth2.Token, error) {
 		return nil, &loginErr{msg: "cannot refresh the access token", hint: "run 'auth0me login' again", err: refreshErr}
 	}
 	return s.cur.token(), nil
+}
+
+// completeDomains completes --domain with the tenants of the token file.
+func (f *factory) completeDomains(_ *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	var out []cobra.Completion
+	if s, err := f.store(); err == nil {
+		if tf, err := s.read(); err == nil {
+			for _, d := range slices.Sorted(maps.Keys(tf.Tenants)) {
+				if strings.HasPrefix(d, prefix) {
+					out = append(out, d)
+				}
+			}
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }

@@ -27,6 +27,10 @@ func TestSecondTenant(t *testing.T) {
 	h.tn = one
 	h.readEntry(one.Domain())
 	h.readEntry(two.Domain())
+	// Shell completion offers both tenants for --domain.
+	if res := h.run("__complete", "me", "--domain", ""); res.code != 0 || !strings.Contains(res.stdout, one.Domain()+"\n") || !strings.Contains(res.stdout, two.Domain()+"\n") {
+		t.Errorf("completion of --domain: %+v", res)
+	}
 
 	// Both tenants listen on loopback; either client reaches both.
 	me := func(args ...string) result {
