@@ -1,7 +1,6 @@
 package apitest_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,26 +17,14 @@ const (
 // (name, value pairs); it returns the answer read in full.
 func fromOrigin(t *testing.T, tn *apitest.Tenant, method, path, origin string, kv ...string) response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, tn.URL()+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := http.Header{}
 	if origin != "" {
-		req.Header.Set("Origin", origin)
+		h.Set("Origin", origin)
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
-		req.Header.Set(kv[i], kv[i+1])
+		h.Set(kv[i], kv[i+1])
 	}
-	res, err := tn.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	return callWith(t, tn, method, path, "", h)
 }
 
 // preflight sends the OPTIONS request a browser sends before a

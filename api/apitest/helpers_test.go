@@ -80,6 +80,19 @@ func (r response) json(t *testing.T) any {
 // with an optional bearer token and body.
 func call(t *testing.T, tn *apitest.Tenant, method, path, token, body string) response {
 	t.Helper()
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		h.Set("Content-Type", "application/json")
+	}
+	return callWith(t, tn, method, path, body, h)
+}
+
+// callWith sends method path with the given headers and optional body.
+func callWith(t *testing.T, tn *apitest.Tenant, method, path, body string, h http.Header) response {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -88,12 +101,7 @@ func call(t *testing.T, tn *apitest.Tenant, method, path, token, body string) re
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req.Header = h
 	res, err := tn.Client().Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)

@@ -3,7 +3,6 @@ package apitest
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -76,18 +75,18 @@ func implicitTypes(rt string) (access, id, ok bool) {
 	return false, false, false
 }
 
-// authorizeImplicit answers an /authorize request of the implicit grant:
-// the tokens themselves go to the redirect URI, in its fragment (the
-// default) or by web_message, so its origin must be an allowed web origin
-// (else 400, not a redirect). A code-flow response mode (query) is
-// refused; an ID token needs a nonce, an access token the Management API
-// audience.
-func (t *Tenant) authorizeImplicit(w http.ResponseWriter, q url.Values, cb *url.URL, access, id, webMessage bool,
-	fragment *bool, redirect func(url.Values), fail func(code, desc string)) {
+// checkImplicit checks an /authorize request of the implicit grant,
+// answering it itself (and returning false) when it fails: the tokens
+// themselves go to the redirect URI, in its fragment (the default) or by
+// web_message, so its origin must be an allowed web origin (else 400, not
+// a redirect). A code-flow response mode (query) is refused; an ID token
+// needs a nonce, an access token the Management API audience.
+func (t *Tenant) checkImplicit(w http.ResponseWriter, q url.Values, cb *url.URL, access, id, webMessage bool,
+	fragment *bool, fail func(code, desc string)) bool {
 	if !t.originAllowed(urlOrigin(cb)) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request",
 			"Callback URL mismatch. "+cb.String()+" is not in the list of allowed callback URLs")
-		return
+		return false
 	}
 	switch q.Get("response_mode") {
 	case "":
@@ -95,37 +94,18 @@ func (t *Tenant) authorizeImplicit(w http.ResponseWriter, q url.Values, cb *url.
 	case "query":
 		*fragment = true
 		fail("invalid_request", "response_mode=query is not allowed with response_type="+q.Get("response_type"))
-		return
+		return false
 	}
 	aud := q.Get("audience")
 	switch {
 	case id && q.Get("nonce") == "":
 		fail("invalid_request", "Parameter 'nonce' is required when response_type includes id_token")
-		return
 	case access && aud == "":
 		fail("invalid_request", "Parameter 'audience' is required")
-		return
 	case access && aud != t.Audience():
 		fail("access_denied", "Service not found: "+aud)
-		return
+	default:
+		return true
 	}
-	t.mu.Lock()
-	sub := t.login.user
-	if sub == "" {
-		t.mu.Unlock()
-		fail("login_required", "Login required")
-		return
-	}
-	g := grant{sub: sub, scopes: filterScopes(q.Get("scope")), audience: aud, nonce: q.Get("nonce")}
-	res, err := t.mintTokens(g, access, id, true)
-	t.mu.Unlock()
-	if err != nil {
-		fail("server_error", "signing failed")
-		return
-	}
-	v := url.Values{}
-	for k, x := range res {
-		v.Set(k, fmt.Sprint(x))
-	}
-	redirect(v)
+	return false
 }

@@ -289,11 +289,12 @@ func (t *Tenant) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusFound)
 	}
 	fail := func(code, desc string) { redirect(url.Values{"error": {code}, "error_description": {desc}}) }
-	if access, id, ok := implicitTypes(q.Get("response_type")); ok {
-		t.authorizeImplicit(w, q, cb, access, id, webMessage, &fragment, redirect, fail)
+	access, id, implicit := implicitTypes(q.Get("response_type"))
+	if implicit && !t.checkImplicit(w, q, cb, access, id, webMessage, &fragment, fail) {
 		return
 	}
 	switch {
+	case implicit:
 	case q.Get("response_type") != "code":
 		fail("unsupported_response_type", "Unsupported response type: "+q.Get("response_type"))
 		return
@@ -317,9 +318,24 @@ func (t *Tenant) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail("login_required", "Login required")
 		return
 	}
+	g := grant{sub: sub, scopes: filterScopes(q.Get("scope")), audience: q.Get("audience"), nonce: q.Get("nonce")}
+	if implicit {
+		res, err := t.mintTokens(g, access, id, true)
+		t.mu.Unlock()
+		if err != nil {
+			fail("server_error", "signing failed")
+			return
+		}
+		v := url.Values{}
+		for k, x := range res {
+			v.Set(k, fmt.Sprint(x))
+		}
+		redirect(v)
+		return
+	}
 	code := newID("", 32)
 	t.login.codes[code] = &authCode{
-		grant:       grant{sub: sub, scopes: filterScopes(q.Get("scope")), audience: q.Get("audience"), nonce: q.Get("nonce")},
+		grant:       g,
 		redirectURI: redirectURI,
 		challenge:   q.Get("code_challenge"),
 		expires:     t.now().Add(codeTTL),
