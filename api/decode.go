@@ -10,12 +10,9 @@ import (
 // Anything else, null included, is an answer that cannot be read: a
 // *ResponseError matching ErrBadResponse, never an empty T.
 func decodeObject[T any](op string, ex exchange) (*T, error) {
-	if err := startsWith(op, ex, '{', "an object"); err != nil {
-		return nil, err
-	}
 	v := new(T)
-	if err := json.Unmarshal(ex.body, v); err != nil {
-		return nil, badJSON(op, ex, err)
+	if err := decode(op, ex, '{', v); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
@@ -25,32 +22,34 @@ func decodeObject[T any](op string, ex exchange) (*T, error) {
 // is refused like a body that is null: the elements are decoded through
 // pointers, where null leaves nil.
 func decodeArray[T any](op string, ex exchange) ([]T, error) {
-	if err := startsWith(op, ex, '[', "an array"); err != nil {
-		return nil, err
-	}
 	var ptrs []*T
-	if err := json.Unmarshal(ex.body, &ptrs); err != nil {
-		return nil, badJSON(op, ex, err)
+	if err := decode(op, ex, '[', &ptrs); err != nil {
+		return nil, err
 	}
 	out := make([]T, len(ptrs))
 	for i, p := range ptrs {
 		if p == nil {
-			return nil, &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("element %d of the answer is null, not an object", i), tokens: ex.tokens}
+			return nil, badResponse(op, ex, fmt.Errorf("element %d of the answer is null, not an object", i))
 		}
 		out[i] = *p
 	}
 	return out, nil
 }
 
-// startsWith refuses a body whose JSON value does not open with open.
-func startsWith(op string, ex exchange, open byte, what string) error {
-	b := bytes.TrimLeft(ex.body, " \t\r\n")
-	if len(b) == 0 || b[0] != open {
-		return &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer is not %s", what), tokens: ex.tokens}
+// decode reads the body into v after checking that its JSON value opens
+// with open, '{' or '[': json.Unmarshal would take null for any v, and
+// leave v as it was.
+func decode(op string, ex exchange, open byte, v any) error {
+	if b := bytes.TrimLeft(ex.body, " \t\r\n"); len(b) == 0 || b[0] != open {
+		return badResponse(op, ex, fmt.Errorf("the answer does not start with %q", open))
+	}
+	if err := json.Unmarshal(ex.body, v); err != nil {
+		return badResponse(op, ex, fmt.Errorf("decoding JSON: %w", err))
 	}
 	return nil
 }
 
-func badJSON(op string, ex exchange, err error) error {
-	return &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("decoding JSON: %w", err), tokens: ex.tokens}
+// badResponse reports a 2xx answer that cannot be read: ErrBadResponse.
+func badResponse(op string, ex exchange, err error) error {
+	return &ResponseError{Operation: op, StatusCode: ex.resp.StatusCode, Err: err, tokens: ex.tokens}
 }

@@ -247,7 +247,7 @@ func (c *Client) CreateDeviceCredential(ctx context.Context, dc DeviceCredential
 		return "", err
 	}
 	if out.ID == "" {
-		return "", &ResponseError{Operation: gen.OpPostDeviceCredentials, StatusCode: ex.resp.StatusCode, Err: fmt.Errorf("the answer has no credential id"), tokens: ex.tokens}
+		return "", badResponse(gen.OpPostDeviceCredentials, ex, errors.New("the answer has no credential id"))
 	}
 	return out.ID, nil
 }
