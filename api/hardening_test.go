@@ -125,6 +125,7 @@ func TestServerEchoedTokenIsRedacted(t *testing.T) {
 		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 		parts := strings.Split(got, ".")
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-RateLimit-Remaining", got) // logged at debug level
 		switch r.Method {
 		case http.MethodGet:
 			w.WriteHeader(http.StatusServiceUnavailable)

@@ -38,7 +38,7 @@ func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			attrs = append(attrs, slog.String("error", bearer.Redact(err.Error(), tok)))
 		} else {
 			attrs = append(attrs, slog.Int("status", resp.StatusCode),
-				slog.String("ratelimit_remaining", resp.Header.Get("X-RateLimit-Remaining")))
+				slog.String("ratelimit_remaining", bearer.Redact(resp.Header.Get("X-RateLimit-Remaining"), tok)))
 		}
 		t.logger.LogAttrs(req.Context(), slog.LevelDebug, "auth0me: http", attrs...)
 	}
