@@ -28,34 +28,30 @@ func run[O any](runF, own func(context.Context, *O) error) func(context.Context,
 	return own
 }
 
+// newNoArgsCmd is a command that takes no positional arguments and runs
+// runF, else own, on o; the caller adds its flags and longer help.
+func newNoArgsCmd[O any](o *O, use, short, example string, runF, own func(context.Context, *O) error) *cobra.Command {
+	return &cobra.Command{
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(runF, own)(cmd.Context(), o)
+		},
+	}
+}
+
 type meOptions struct{ f *factory }
 
 func newCmdMe(f *factory, runF func(context.Context, *meOptions) error) *cobra.Command {
-	o := &meOptions{f: f}
-	return &cobra.Command{
-		Use:     "me",
-		Short:   "Show the signed-in user's profile (GET /users/{id})",
-		Example: "auth0me me\nauth0me me --json | jq .user_metadata",
-		Args:    argsRange(0, 0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(runF, runMe)(cmd.Context(), o)
-		},
-	}
+	return newNoArgsCmd(&meOptions{f: f}, "me", "Show the signed-in user's profile (GET /users/{id})", "auth0me me\nauth0me me --json | jq .user_metadata", runF, runMe)
 }
 
 type enrollmentsOptions struct{ f *factory }
 
 func newCmdEnrollments(f *factory, runF func(context.Context, *enrollmentsOptions) error) *cobra.Command {
-	o := &enrollmentsOptions{f: f}
-	return &cobra.Command{
-		Use:     "enrollments",
-		Short:   "List the user's MFA enrollments (GET /users/{id}/enrollments)",
-		Example: "auth0me enrollments\nauth0me enrollments --json",
-		Args:    argsRange(0, 0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(runF, runEnrollments)(cmd.Context(), o)
-		},
-	}
+	return newNoArgsCmd(&enrollmentsOptions{f: f}, "enrollments", "List the user's MFA enrollments (GET /users/{id}/enrollments)", "auth0me enrollments\nauth0me enrollments --json", runF, runEnrollments)
 }
 
 func newCmdMetadata(f *factory) *cobra.Command {
@@ -86,11 +82,7 @@ auth0me metadata get --json | jq .theme`,
 
 func runMetadataGet(ctx context.Context, o *metadataGetOptions) error {
 	f := o.f
-	c, _, err := f.client(ctx)
-	if err != nil {
-		return err
-	}
-	u, err := c.Me(ctx)
+	u, err := f.me(ctx)
 	if err != nil {
 		return err
 	}
@@ -185,15 +177,9 @@ type linkOptions struct {
 
 func newCmdLink(f *factory, runF func(context.Context, *linkOptions) error) *cobra.Command {
 	o := &linkOptions{f: f}
-	cmd := &cobra.Command{
-		Use:     "link --id-token ID_TOKEN",
-		Short:   "Link a second account to the user, proven by that account's ID token (POST /users/{id}/identities)",
-		Example: "auth0me link --id-token eyJhbGciOi...\nauth0me link --id-token - < second-account.id_token",
-		Args:    argsRange(0, 0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(runF, runLink)(cmd.Context(), o)
-		},
-	}
+	cmd := newNoArgsCmd(o, "link --id-token ID_TOKEN",
+		"Link a second account to the user, proven by that account's ID token (POST /users/{id}/identities)",
+		"auth0me link --id-token eyJhbGciOi...\nauth0me link --id-token - < second-account.id_token", runF, runLink)
 	cmd.Flags().StringVar(&o.IDToken, "id-token", "", "the second account's RS256 `ID_TOKEN` (issued to the same application); - reads it from standard input")
 	return cmd
 }
@@ -237,18 +223,11 @@ type deviceCredentialCreateOptions struct {
 
 func newCmdDeviceCredentialCreate(f *factory, runF func(context.Context, *deviceCredentialCreateOptions) error) *cobra.Command {
 	o := &deviceCredentialCreateOptions{f: f}
-	cmd := &cobra.Command{
-		Use:   "create",
-		Short: "Register a device's public key (POST /device-credentials)",
-		Example: `auth0me device-credential create --name 'Ada laptop' \
+	cmd := newNoArgsCmd(o, "create", "Register a device's public key (POST /device-credentials)",
+		`auth0me device-credential create --name 'Ada laptop' \
     --device-id 3f2a-09bc --value MIIBIjANBg...
 auth0me device-credential create --name phone --device-id 0a1b2c \
-    --value "$(base64 -w0 key.pub)" --client-id abc123 --json`,
-		Args: argsRange(0, 0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(runF, runDeviceCredentialCreate)(cmd.Context(), o)
-		},
-	}
+    --value "$(base64 -w0 key.pub)" --client-id abc123 --json`, runF, runDeviceCredentialCreate)
 	fl := cmd.Flags()
 	fl.StringVar(&o.Name, "name", "", "device `NAME` the user recognises (required)")
 	fl.StringVar(&o.DeviceID, "device-id", "", "device `ID`: up to 36 hex digits and dashes (required)")
@@ -344,13 +323,18 @@ func jsonValue(v any) string {
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
-func runMe(ctx context.Context, o *meOptions) error {
-	f := o.f
+// me reads the signed-in user's profile.
+func (f *factory) me(ctx context.Context) (*api.User, error) {
 	c, _, err := f.client(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	u, err := c.Me(ctx)
+	return c.Me(ctx)
+}
+
+func runMe(ctx context.Context, o *meOptions) error {
+	f := o.f
+	u, err := f.me(ctx)
 	if err != nil {
 		return err
 	}

@@ -21,16 +21,9 @@ import (
 type demoOptions struct{ f *factory }
 
 func newCmdDemo(f *factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
-	o := &demoOptions{f: f}
-	return &cobra.Command{
-		Use:     "demo",
-		Short:   "Walk through sign-in, the seven operations and two refusals on an in-process tenant (no account, no network)",
-		Example: "auth0me demo\nauth0me demo --json",
-		Args:    argsRange(0, 0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(runF, runDemo)(cmd.Context(), o)
-		},
-	}
+	return newNoArgsCmd(&demoOptions{f: f}, "demo",
+		"Walk through sign-in, the seven operations and two refusals on an in-process tenant (no account, no network)",
+		"auth0me demo\nauth0me demo --json", runF, runDemo)
 }
 
 // The demo's users.
@@ -265,7 +258,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	}
 	_, err = fmt.Fprint(f.out, "Done: signed in, all seven operations, two refusals.\n\n"+
 		"With your own tenant: auth0me login --domain YOUR_TENANT.auth0.com --client-id NATIVE_APP_CLIENT_ID,\n"+
-		"then auth0me token, auth0me me, ... ('auth0me --help' lists them).\n")
+		"then auth0me status, auth0me me, ... ('auth0me --help' lists them).\n")
 	return err
 }
 

@@ -206,3 +206,14 @@ func refreshWith(t *testing.T, tn *apitest.Tenant, rt string) error {
 	_, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
 	return err
 }
+
+// login signs in to the harness's tenant through the browser flow, its
+// browser following the tenant's redirect, and fails the test when it
+// does not succeed.
+func (h *harness) login(extra ...string) {
+	h.t.Helper()
+	h.browse = browser(h.tn.Client())
+	if res := h.run(append([]string{"login", "--client-id", h.tn.ClientID()}, extra...)...); res.code != 0 {
+		h.t.Fatalf("login: %+v", res)
+	}
+}

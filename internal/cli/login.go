@@ -72,16 +72,8 @@ auth0me login --domain tenant.eu.auth0.com --client-id abc123 --no-browser`,
 type logoutOptions struct{ f *factory }
 
 func newCmdLogout(f *factory, runF func(context.Context, *logoutOptions) error) *cobra.Command {
-	o := &logoutOptions{f: f}
-	return &cobra.Command{
-		Use:     "logout",
-		Short:   "Delete the token file",
-		Example: "auth0me logout",
-		Args:    argsRange(0, 0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(runF, runLogout)(cmd.Context(), o)
-		},
-	}
+	return newNoArgsCmd(&logoutOptions{f: f}, "logout", "Revoke the refresh token and delete the tenant's entry from the token file",
+		"auth0me logout\nauth0me logout --domain tenant.eu.auth0.com", runF, runLogout)
 }
 
 // loginResult is what login reports.

@@ -352,10 +352,7 @@ func TestRefreshFailure(t *testing.T) {
 	t.Parallel()
 	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(5*time.Second, time.Hour))
 	h := newHarness(t, tn)
-	h.browse = browser(tn.Client())
-	if res := h.run("login", "--client-id", tn.ClientID()); res.code != 0 {
-		t.Fatalf("login: %+v", res)
-	}
+	h.login()
 	// Use the refresh token once, behind the command's back: with rotation
 	// the one in the file is then spent.
 	tf := h.readTokenFile()

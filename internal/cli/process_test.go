@@ -105,10 +105,7 @@ func TestParallelRefreshProcesses(t *testing.T) {
 	// expired (it refreshes 10 s early); refreshed ones live an hour.
 	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(5*time.Second, time.Hour))
 	h := newHarness(t, tn)
-	h.browse = browser(tn.Client())
-	if res := h.run("login", "--client-id", tn.ClientID()); res.code != 0 {
-		t.Fatalf("login: %+v", res)
-	}
+	h.login()
 	tn.SetTokenLifetimes(time.Hour, time.Hour)
 	login := h.readTokenFile()
 

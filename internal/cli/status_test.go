@@ -18,10 +18,7 @@ func TestStatusExpired(t *testing.T) {
 	t.Parallel()
 	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda), apitest.WithTokenLifetimes(time.Second, time.Hour))
 	h := newHarness(t, tn)
-	h.browse = browser(tn.Client())
-	if res := h.run("login", "--client-id", tn.ClientID(), "--scope", "read:current_user"); res.code != 0 {
-		t.Fatalf("login: %+v", res)
-	}
+	h.login("--scope", "read:current_user")
 	time.Sleep(1100 * time.Millisecond) // the 1-second token expires
 	tn.SetTokenLifetimes(time.Hour, time.Hour)
 
@@ -57,9 +54,7 @@ func TestStatusExpired(t *testing.T) {
 	// the command's back and let the access token expire: the refresh
 	// fails.
 	tn.SetTokenLifetimes(time.Second, time.Hour)
-	if res := h.run("login", "--client-id", tn.ClientID(), "--scope", "read:current_user"); res.code != 0 {
-		t.Fatalf("login again: %+v", res)
-	}
+	h.login("--scope", "read:current_user")
 	tf := h.readTokenFile()
 	h.secrets = append(h.secrets, tf.RefreshToken)
 	if err := refreshWith(t, tn, tf.RefreshToken); err != nil {

@@ -69,10 +69,7 @@ func TestLogoutRevokes(t *testing.T) {
 	t.Parallel()
 	tn := apitest.New(t, testUsers, apitest.WithLoginUser(userAda))
 	h := newHarness(t, tn)
-	h.browse = browser(tn.Client())
-	if res := h.run("login", "--client-id", tn.ClientID()); res.code != 0 {
-		t.Fatalf("login: %+v", res)
-	}
+	h.login()
 	rt := h.readTokenFile().RefreshToken
 	h.secrets = append(h.secrets, rt)
 	res := h.run("logout", "--json")
@@ -93,9 +90,7 @@ func TestLogoutRevokes(t *testing.T) {
 	}
 
 	// A tenant that is gone: the entry goes, the failure is reported.
-	if res := h.run("login", "--client-id", tn.ClientID()); res.code != 0 {
-		t.Fatalf("login again: %+v", res)
-	}
+	h.login()
 	h.secrets = append(h.secrets, h.readTokenFile().RefreshToken)
 	tn.Close()
 	res = h.run("logout")
