@@ -52,8 +52,10 @@
 //     checks the subject first.
 //   - Authentication: a header that is not "Bearer <compact JWS>" (any other
 //     scheme included) is 400 "Bad HTTP authentication header format"
-//     (errorCode "Bearer"). A JWS whose alg is not RS256, a wrong issuer, a
-//     missing sub or exp, or a future nbf is 401 "Invalid token". A token
+//     (errorCode "Bearer"). A JWS whose alg is not RS256 (none and unknown
+//     algorithms included), a wrong issuer, a missing sub or exp, or a
+//     future nbf is 401 "Invalid token". The scope claim splits on the
+//     space character only (RFC 6749 §3.3). A token
 //     signed by another key, or naming another kid, is 401 "Invalid
 //     signature received for JSON Web Token validation.". No clock leeway.
 //     401 bodies carry attributes.error and a WWW-Authenticate header in the
