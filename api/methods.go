@@ -22,16 +22,16 @@ import (
 // UpdateMetadata. Its fields are plain values (see "Types" in the package
 // doc): an absent field reads as its zero value, such as the zero time.Time
 // for a date never set.
-type User = gen.GetUserResponseContent
+type User = gen.User
 
 // Identity is one of a user's identities, in User.Identities and as
 // LinkIdentity and UnlinkIdentity return them; the first is the primary one.
 // UserID is the id within the provider (the part of the user's id after
 // "|"): a string, whether Auth0 sent a string or a number.
-type Identity = gen.UserIdentity
+type Identity = gen.Identity
 
 // Enrollment is one of a user's multi-factor enrollments.
-type Enrollment = gen.UsersEnrollment
+type Enrollment = gen.Enrollment
 
 // DeviceCredential is a public key to register for one of the user's
 // devices.

@@ -271,31 +271,29 @@ type CreatePublicKeyDeviceCredentialResponseContent struct {
 // DeviceCredentialPublicKeyTypeEnum defines model for DeviceCredentialPublicKeyTypeEnum.
 type DeviceCredentialPublicKeyTypeEnum string
 
-// GetUserResponseContent defines model for GetUserResponseContent.
-type GetUserResponseContent struct {
-	AppMetadata             UserAppMetadataSchema `json:"app_metadata,omitempty,omitzero"`
-	Blocked                 bool                  `json:"blocked,omitempty,omitzero"`
-	CreatedAt               time.Time             `json:"created_at,omitempty,omitzero"`
-	Email                   string                `json:"email,omitempty,omitzero"`
-	EmailVerified           bool                  `json:"email_verified,omitempty,omitzero"`
-	FamilyName              string                `json:"family_name,omitempty,omitzero"`
-	GivenName               string                `json:"given_name,omitempty,omitzero"`
-	Identities              []UserIdentity        `json:"identities,omitempty,omitzero"`
-	LastIP                  string                `json:"last_ip,omitempty,omitzero"`
-	LastLogin               time.Time             `json:"last_login,omitempty,omitzero"`
-	LastPasswordReset       time.Time             `json:"last_password_reset,omitempty,omitzero"`
-	LoginsCount             int                   `json:"logins_count,omitempty,omitzero"`
-	Multifactor             []string              `json:"multifactor,omitempty,omitzero"`
-	MultifactorLastModified time.Time             `json:"multifactor_last_modified,omitempty,omitzero"`
-	Name                    string                `json:"name,omitempty,omitzero"`
-	Nickname                string                `json:"nickname,omitempty,omitzero"`
-	PhoneNumber             string                `json:"phone_number,omitempty,omitzero"`
-	PhoneVerified           bool                  `json:"phone_verified,omitempty,omitzero"`
-	Picture                 string                `json:"picture,omitempty,omitzero"`
-	UpdatedAt               time.Time             `json:"updated_at,omitempty,omitzero"`
-	UserID                  string                `json:"user_id,omitempty,omitzero"`
-	UserMetadata            UserMetadataSchema    `json:"user_metadata,omitempty,omitzero"`
-	Username                string                `json:"username,omitempty,omitzero"`
+// Enrollment defines model for Enrollment.
+type Enrollment struct {
+	AuthMethod  UserEnrollmentAuthMethodEnum `json:"auth_method,omitempty,omitzero"`
+	EnrolledAt  time.Time                    `json:"enrolled_at,omitempty,omitzero"`
+	ID          string                       `json:"id,omitempty,omitzero"`
+	Identifier  string                       `json:"identifier,omitempty,omitzero"`
+	LastAuth    time.Time                    `json:"last_auth,omitempty,omitzero"`
+	Name        string                       `json:"name,omitempty,omitzero"`
+	PhoneNumber string                       `json:"phone_number,omitempty,omitzero"`
+	Status      UserEnrollmentStatusEnum     `json:"status,omitempty,omitzero"`
+	Type        string                       `json:"type,omitempty,omitzero"`
+}
+
+// Identity defines model for Identity.
+type Identity struct {
+	AccessToken       string      `json:"access_token,omitempty,omitzero"`
+	AccessTokenSecret string      `json:"access_token_secret,omitempty,omitzero"`
+	Connection        string      `json:"connection"`
+	IsSocial          bool        `json:"isSocial,omitempty,omitzero"`
+	ProfileData       ProfileData `json:"profileData,omitempty,omitzero"`
+	Provider          string      `json:"provider"`
+	RefreshToken      string      `json:"refresh_token,omitempty,omitzero"`
+	UserID            UserID      `json:"user_id"`
 }
 
 // LinkUserIdentityRequestContent defines model for LinkUserIdentityRequestContent.
@@ -303,43 +301,8 @@ type LinkUserIdentityRequestContent struct {
 	LinkWith string `json:"link_with"`
 }
 
-// UpdateUserRequestContent defines model for UpdateUserRequestContent.
-type UpdateUserRequestContent struct {
-	UserMetadata UserMetadata `json:"user_metadata"`
-}
-
-// UserAppMetadataSchema defines model for UserAppMetadataSchema.
-type UserAppMetadataSchema map[string]interface{}
-
-// UserEnrollmentAuthMethodEnum defines model for UserEnrollmentAuthMethodEnum.
-type UserEnrollmentAuthMethodEnum string
-
-// UserEnrollmentStatusEnum defines model for UserEnrollmentStatusEnum.
-type UserEnrollmentStatusEnum string
-
-// UserIdentity defines model for UserIdentity.
-type UserIdentity struct {
-	AccessToken       string          `json:"access_token,omitempty,omitzero"`
-	AccessTokenSecret string          `json:"access_token_secret,omitempty,omitzero"`
-	Connection        string          `json:"connection"`
-	IsSocial          bool            `json:"isSocial,omitempty,omitzero"`
-	ProfileData       UserProfileData `json:"profileData,omitempty,omitzero"`
-	Provider          string          `json:"provider"`
-	RefreshToken      string          `json:"refresh_token,omitempty,omitzero"`
-	UserID            UserID          `json:"user_id"`
-}
-
-// UserIdentityProviderEnum defines model for UserIdentityProviderEnum.
-type UserIdentityProviderEnum string
-
-// UserMetadata defines model for UserMetadata.
-type UserMetadata map[string]interface{}
-
-// UserMetadataSchema defines model for UserMetadataSchema.
-type UserMetadataSchema map[string]interface{}
-
-// UserProfileData defines model for UserProfileData.
-type UserProfileData struct {
+// ProfileData defines model for ProfileData.
+type ProfileData struct {
 	Email         string `json:"email,omitempty,omitzero"`
 	EmailVerified bool   `json:"email_verified,omitempty,omitzero"`
 	FamilyName    string `json:"family_name,omitempty,omitzero"`
@@ -352,18 +315,46 @@ type UserProfileData struct {
 	Username      string `json:"username,omitempty,omitzero"`
 }
 
-// UsersEnrollment defines model for UsersEnrollment.
-type UsersEnrollment struct {
-	AuthMethod  UserEnrollmentAuthMethodEnum `json:"auth_method,omitempty,omitzero"`
-	EnrolledAt  time.Time                    `json:"enrolled_at,omitempty,omitzero"`
-	ID          string                       `json:"id,omitempty,omitzero"`
-	Identifier  string                       `json:"identifier,omitempty,omitzero"`
-	LastAuth    time.Time                    `json:"last_auth,omitempty,omitzero"`
-	Name        string                       `json:"name,omitempty,omitzero"`
-	PhoneNumber string                       `json:"phone_number,omitempty,omitzero"`
-	Status      UserEnrollmentStatusEnum     `json:"status,omitempty,omitzero"`
-	Type        string                       `json:"type,omitempty,omitzero"`
+// UpdateUserRequestContent defines model for UpdateUserRequestContent.
+type UpdateUserRequestContent struct {
+	UserMetadata map[string]interface{} `json:"user_metadata"`
 }
+
+// User defines model for User.
+type User struct {
+	AppMetadata             map[string]interface{} `json:"app_metadata,omitempty,omitzero"`
+	Blocked                 bool                   `json:"blocked,omitempty,omitzero"`
+	CreatedAt               time.Time              `json:"created_at,omitempty,omitzero"`
+	Email                   string                 `json:"email,omitempty,omitzero"`
+	EmailVerified           bool                   `json:"email_verified,omitempty,omitzero"`
+	FamilyName              string                 `json:"family_name,omitempty,omitzero"`
+	GivenName               string                 `json:"given_name,omitempty,omitzero"`
+	Identities              []Identity             `json:"identities,omitempty,omitzero"`
+	LastIP                  string                 `json:"last_ip,omitempty,omitzero"`
+	LastLogin               time.Time              `json:"last_login,omitempty,omitzero"`
+	LastPasswordReset       time.Time              `json:"last_password_reset,omitempty,omitzero"`
+	LoginsCount             int                    `json:"logins_count,omitempty,omitzero"`
+	Multifactor             []string               `json:"multifactor,omitempty,omitzero"`
+	MultifactorLastModified time.Time              `json:"multifactor_last_modified,omitempty,omitzero"`
+	Name                    string                 `json:"name,omitempty,omitzero"`
+	Nickname                string                 `json:"nickname,omitempty,omitzero"`
+	PhoneNumber             string                 `json:"phone_number,omitempty,omitzero"`
+	PhoneVerified           bool                   `json:"phone_verified,omitempty,omitzero"`
+	Picture                 string                 `json:"picture,omitempty,omitzero"`
+	UpdatedAt               time.Time              `json:"updated_at,omitempty,omitzero"`
+	UserID                  string                 `json:"user_id,omitempty,omitzero"`
+	UserMetadata            map[string]interface{} `json:"user_metadata,omitempty,omitzero"`
+	Username                string                 `json:"username,omitempty,omitzero"`
+}
+
+// UserEnrollmentAuthMethodEnum defines model for UserEnrollmentAuthMethodEnum.
+type UserEnrollmentAuthMethodEnum string
+
+// UserEnrollmentStatusEnum defines model for UserEnrollmentStatusEnum.
+type UserEnrollmentStatusEnum string
+
+// UserIdentityProviderEnum defines model for UserIdentityProviderEnum.
+type UserIdentityProviderEnum string
 
 // GetUsersByIDParams defines parameters for GetUsersByID.
 type GetUsersByIDParams struct {
@@ -1256,11 +1247,11 @@ type GetUsersByIDResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetUserResponseContent
+	JSON200 *User
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetUsersByIDResponse) GetJSON200() *GetUserResponseContent {
+func (r GetUsersByIDResponse) GetJSON200() *User {
 	return r.JSON200
 }
 
@@ -1297,11 +1288,11 @@ type PatchUsersByIDResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetUserResponseContent
+	JSON200 *User
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PatchUsersByIDResponse) GetJSON200() *GetUserResponseContent {
+func (r PatchUsersByIDResponse) GetJSON200() *User {
 	return r.JSON200
 }
 
@@ -1338,11 +1329,11 @@ type GetEnrollmentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]UsersEnrollment
+	JSON200 *[]Enrollment
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetEnrollmentsResponse) GetJSON200() *[]UsersEnrollment {
+func (r GetEnrollmentsResponse) GetJSON200() *[]Enrollment {
 	return r.JSON200
 }
 
@@ -1379,11 +1370,11 @@ type PostIdentitiesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *[]UserIdentity
+	JSON201 *[]Identity
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r PostIdentitiesResponse) GetJSON201() *[]UserIdentity {
+func (r PostIdentitiesResponse) GetJSON201() *[]Identity {
 	return r.JSON201
 }
 
@@ -1420,11 +1411,11 @@ type DeleteUserIdentityByUserIDResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]UserIdentity
+	JSON200 *[]Identity
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteUserIdentityByUserIDResponse) GetJSON200() *[]UserIdentity {
+func (r DeleteUserIdentityByUserIDResponse) GetJSON200() *[]Identity {
 	return r.JSON200
 }
 
@@ -1679,7 +1670,7 @@ func ParseGetUsersByIDResponse(rsp *http.Response) (*GetUsersByIDResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetUserResponseContent
+		var dest User
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -1720,7 +1711,7 @@ func ParsePatchUsersByIDResponse(rsp *http.Response) (*PatchUsersByIDResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetUserResponseContent
+		var dest User
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -1761,7 +1752,7 @@ func ParseGetEnrollmentsResponse(rsp *http.Response) (*GetEnrollmentsResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []UsersEnrollment
+		var dest []Enrollment
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -1802,7 +1793,7 @@ func ParsePostIdentitiesResponse(rsp *http.Response) (*PostIdentitiesResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest []UserIdentity
+		var dest []Identity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -1843,7 +1834,7 @@ func ParseDeleteUserIdentityByUserIDResponse(rsp *http.Response) (*DeleteUserIde
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []UserIdentity
+		var dest []Identity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

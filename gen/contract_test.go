@@ -43,11 +43,11 @@ var otherOperations = map[string]bool{
 
 // decoders decode a 2xx body into the generated type for each operation.
 var decoders = map[string]func([]byte) (any, error){
-	"get_users_by_id":                 decodeInto[gen.GetUserResponseContent],
-	"patch_users_by_id":               decodeInto[gen.GetUserResponseContent],
-	"get_enrollments":                 decodeInto[[]gen.UsersEnrollment],
-	"post_identities":                 decodeInto[[]gen.UserIdentity],
-	"delete_user_identity_by_user_id": decodeInto[[]gen.UserIdentity],
+	"get_users_by_id":                 decodeInto[gen.User],
+	"patch_users_by_id":               decodeInto[gen.User],
+	"get_enrollments":                 decodeInto[[]gen.Enrollment],
+	"post_identities":                 decodeInto[[]gen.Identity],
+	"delete_user_identity_by_user_id": decodeInto[[]gen.Identity],
 	"post_device-credentials":         decodeInto[gen.CreatePublicKeyDeviceCredentialResponseContent],
 	"delete_device-credentials_by_id": nil, // 204, no body
 }
@@ -189,7 +189,7 @@ func TestRecordedTrafficMatchesGeneratedClient(t *testing.T) {
 func TestIdentityUserIDIsStringOrInteger(t *testing.T) {
 	t.Parallel()
 	const body = `{"user_id":"auth0|1","email":"","identities":[{"connection":"wordpress","user_id":72894558,"provider":"wordpress","isSocial":true},{"connection":"c","user_id":"abc","provider":"auth0"},{"connection":"facebook","user_id":10153426867766443,"provider":"facebook"}],"user_metadata":{"a":{"b":[1,"x",null]}},"custom_field":true}`
-	var u gen.GetUserResponseContent
+	var u gen.User
 	if err := json.Unmarshal([]byte(body), &u); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestIdentityUserIDIsStringOrInteger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var u2 gen.GetUserResponseContent
+	var u2 gen.User
 	if err := json.Unmarshal(again, &u2); err != nil {
 		t.Fatal(err)
 	}

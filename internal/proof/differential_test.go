@@ -148,7 +148,7 @@ var diffOps = []diffOp{
 		return g.GetEnrollments(ctx, id)
 	}},
 	{id: gen.OpPatchUsersByID, forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, _ *diffCaller, id string) (*http.Response, error) {
-		md := gen.UserMetadata{"proof": "differential"}
+		md := map[string]any{"proof": "differential"}
 		return g.PatchUsersByID(ctx, id, gen.PatchUsersByIDJSONRequestBody{UserMetadata: md})
 	}},
 	{id: gen.OpPostIdentities, forms: userForms, userParam: true, call: func(ctx context.Context, g *gen.Client, c *diffCaller, id string) (*http.Response, error) {

@@ -91,11 +91,23 @@ var operations = []opRule{
 // link or from unlink (FACTS.md §1.1, §1.3, §1.4: the same fields; the user's
 // list types provider as an enum and leaves every field optional), and a user
 // is a GetUserResponseContent whether read or updated (§1.5: the same field
-// set).
+// set). Upstream names are used here; goNames renames in the output.
 var sameAs = map[string]object{
 	"UpdateUserResponseContent":         {"$ref": "#/components/schemas/GetUserResponseContent"},
 	"UserIdentitySchema":                {"$ref": "#/components/schemas/UserIdentity"},
 	"DeleteUserIdentityResponseContent": {"type": "array", "items": object{"$ref": "#/components/schemas/UserIdentity"}},
+}
+
+// goNames renames schemas in the document, so that the generated types read
+// as what they are (gen.User, not gen.GetUserResponseContent) and package api
+// can show them under the same names. Free-form objects (metadata) are not
+// named at all: a reference to one is replaced by the schema itself, which
+// the generator makes a plain map[string]interface{} (see inlineFreeForm).
+var goNames = map[string]string{
+	"GetUserResponseContent": "User",
+	"UserIdentity":           "Identity",
+	"UsersEnrollment":        "Enrollment",
+	"UserProfileData":        "ProfileData",
 }
 
 // extraProperties are properties Auth0 sends that the upstream schema does

@@ -119,7 +119,7 @@ func trimDoc(doc object) (object, error) {
 	for {
 		var next []string
 		for name := range t.want {
-			if _, done := outSchemas[name]; !done {
+			if _, done := outSchemas[goName(name)]; !done {
 				next = append(next, name)
 			}
 		}
@@ -135,7 +135,7 @@ func trimDoc(doc object) (object, error) {
 			if b := t.bodies[name]; b != nil {
 				s = narrowBody(s, b)
 			}
-			outSchemas[name] = closeObject(addProperties(t.schema(s), extraProperties[name]))
+			outSchemas[goName(name)] = closeObject(addProperties(t.schema(s), extraProperties[name]))
 		}
 	}
 
@@ -399,16 +399,22 @@ func (t *trimmer) schema(s object) object {
 		case "$ref":
 			str, _ := v.(string)
 			name, ok := strings.CutPrefix(str, "#/components/schemas/")
-			if same, found := sameAs[name]; ok && found {
+			if !ok {
+				out[k] = v
+				continue
+			}
+			same, found := sameAs[name]
+			if target, _ := t.schemas[name].(object); !found && isFreeForm(target) {
+				same, found = object{"type": "object", "additionalProperties": true}, true
+			}
+			if found {
 				for k, v := range t.schema(same) {
 					out[k] = v
 				}
 				continue
 			}
-			if ok {
-				t.want[name] = true
-			}
-			out[k] = v
+			t.want[name] = true
+			out[k] = "#/components/schemas/" + goName(name)
 		case "properties", "patternProperties", "$defs", "definitions":
 			m, _ := v.(object)
 			props := object{}
@@ -445,6 +451,21 @@ func (t *trimmer) value(v any) any {
 	default:
 		return v
 	}
+}
+
+// goName is the document's name for the upstream schema name (goNames).
+func goName(name string) string {
+	if n, ok := goNames[name]; ok {
+		return n
+	}
+	return name
+}
+
+// isFreeForm reports whether s is an object schema naming no properties and
+// allowing any: metadata.
+func isFreeForm(s object) bool {
+	props, _ := s["properties"].(object)
+	return s != nil && s["type"] == "object" && len(props) == 0 && s["additionalProperties"] == true
 }
 
 // addProperties adds extra to s's properties, keeping any upstream has.

@@ -127,8 +127,8 @@ func TestTrimmedDocumentFollowsCurrentUserRules(t *testing.T) {
 			t.Errorf("%s: named properties %v, additionalProperties %v", name, named, s["additionalProperties"])
 		}
 	}
-	if props := mapAt(mapAt(schemas, "UserProfileData"), "properties"); props["nickname"] == nil || props["picture"] == nil {
-		t.Errorf("UserProfileData lacks nickname or picture: %v", sortedKeys(props))
+	if props := mapAt(mapAt(schemas, "ProfileData"), "properties"); props["nickname"] == nil || props["picture"] == nil {
+		t.Errorf("ProfileData lacks nickname or picture: %v", sortedKeys(props))
 	}
 	for _, p := range anySlice(mapAt(mapAt(mapAt(doc, "paths"), "/users/{id}"), "get")["parameters"]) {
 		p := p.(map[string]any)
@@ -179,8 +179,8 @@ func TestDiff(t *testing.T) {
 	}
 	report := strings.Join(lines, "\n")
 	for _, want := range []string{
-		"- schema GetUserResponseContent: property last_password_reset",
-		"- schema GetUserResponseContent: property multifactor_last_modified",
+		"- schema User: property last_password_reset",
+		"- schema User: property multifactor_last_modified",
 		"+ schema UserIdentityProviderEnum: enum value aol",
 	} {
 		if !strings.Contains(report, want) {
