@@ -282,6 +282,9 @@ func (c *Client) DeleteDeviceCredential(ctx context.Context, id string) error {
 // nested, at any depth, in the body of a metadata PATCH (whose one top-level
 // key is user_metadata), and whether there is one.
 func badMetadataKey(body []byte) (string, bool) {
+	if !bytes.ContainsAny(body, ".$") {
+		return "", false // no key can hold what the body does not
+	}
 	var top map[string]any
 	if json.Unmarshal(body, &top) != nil {
 		return "", false
