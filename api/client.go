@@ -192,7 +192,9 @@ func WithMaxBodySize(n int64) Option {
 }
 
 // WithGuardOptions passes options to the scopeguard.Transport, such as
-// scopeguard.WithLeeway or scopeguard.WithCacheSize.
+// scopeguard.WithLeeway or scopeguard.WithCacheSize. An invalid one makes
+// New fail with ErrOption. scopeguard.WithBase has no effect: the transport
+// below the guard is WithHTTPClient's.
 func WithGuardOptions(opts ...scopeguard.Option) Option {
 	return func(c *config) error {
 		c.guardOpts = append(c.guardOpts, opts...)
@@ -244,7 +246,9 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 		base = http.DefaultTransport
 	}
 	capped := &capTransport{base: base, max: cfg.maxBody, logger: cfg.logger}
-	guard, err := scopeguard.New(cfg.baseURL, ts, append([]scopeguard.Option{scopeguard.WithBase(capped)}, cfg.guardOpts...)...)
+	// The client's own base comes last: it caps bodies and sees the token
+	// that errors must redact, so a scopeguard.WithBase cannot replace it.
+	guard, err := scopeguard.New(cfg.baseURL, ts, append(cfg.guardOpts, scopeguard.WithBase(capped))...)
 	if err != nil {
 		// Configuration, never a refusal: it matches ErrOption and the
 		// guard's own sentinel.

@@ -349,3 +349,24 @@ func TestRefusalSentinelsAreTheGuards(t *testing.T) {
 		t.Errorf("DeleteDeviceCredential(a/../b) = %v, want api.ErrInvalidParameter", err)
 	}
 }
+
+func TestGuardWithBaseCannotBypassTheClient(t *testing.T) {
+	t.Parallel()
+	tn := apitest.New(t, testUsers)
+	var bypassed atomic.Bool
+	other := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		bypassed.Store(true)
+		return tn.Client().Transport.RoundTrip(r)
+	})
+	c := newClient(t, tn, alice, allScopes, api.WithGuardOptions(scopeguard.WithBase(other)), api.WithMaxBodySize(1024))
+	if _, err := c.Me(t.Context()); err != nil && !errors.Is(err, api.ErrBodyTooLarge) {
+		t.Fatal(err)
+	}
+	if bypassed.Load() {
+		t.Error("scopeguard.WithBase replaced the client's transport")
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
