@@ -271,7 +271,7 @@ type CreatePublicKeyDeviceCredentialResponseContent struct {
 // DeviceCredentialPublicKeyTypeEnum defines model for DeviceCredentialPublicKeyTypeEnum.
 type DeviceCredentialPublicKeyTypeEnum string
 
-// Enrollment defines model for Enrollment.
+// Enrollment is one of a user's multi-factor enrollments.
 type Enrollment struct {
 	AuthMethod  UserEnrollmentAuthMethodEnum `json:"auth_method,omitempty,omitzero"`
 	EnrolledAt  time.Time                    `json:"enrolled_at,omitempty,omitzero"`
@@ -284,16 +284,18 @@ type Enrollment struct {
 	Type        string                       `json:"type,omitempty,omitzero"`
 }
 
-// Identity defines model for Identity.
+// Identity is one of a user's identities; the first of a user's identities is the primary one. user_id is the id within the provider, without the provider's prefix.
 type Identity struct {
-	AccessToken       string      `json:"access_token,omitempty,omitzero"`
-	AccessTokenSecret string      `json:"access_token_secret,omitempty,omitzero"`
-	Connection        string      `json:"connection"`
-	IsSocial          bool        `json:"isSocial,omitempty,omitzero"`
-	ProfileData       ProfileData `json:"profileData,omitempty,omitzero"`
-	Provider          string      `json:"provider"`
-	RefreshToken      string      `json:"refresh_token,omitempty,omitzero"`
-	UserID            UserID      `json:"user_id"`
+	AccessToken       string `json:"access_token,omitempty,omitzero"`
+	AccessTokenSecret string `json:"access_token_secret,omitempty,omitzero"`
+	Connection        string `json:"connection"`
+	IsSocial          bool   `json:"isSocial,omitempty,omitzero"`
+
+	// ProfileData is a linked identity's profile, as its provider gave it.
+	ProfileData  ProfileData `json:"profileData,omitempty,omitzero"`
+	Provider     string      `json:"provider"`
+	RefreshToken string      `json:"refresh_token,omitempty,omitzero"`
+	UserID       UserID      `json:"user_id"`
 }
 
 // LinkUserIdentityRequestContent defines model for LinkUserIdentityRequestContent.
@@ -301,7 +303,7 @@ type LinkUserIdentityRequestContent struct {
 	LinkWith string `json:"link_with"`
 }
 
-// ProfileData defines model for ProfileData.
+// ProfileData is a linked identity's profile, as its provider gave it.
 type ProfileData struct {
 	Email         string `json:"email,omitempty,omitzero"`
 	EmailVerified bool   `json:"email_verified,omitempty,omitzero"`
@@ -320,7 +322,7 @@ type UpdateUserRequestContent struct {
 	UserMetadata map[string]interface{} `json:"user_metadata"`
 }
 
-// User defines model for User.
+// User is a user's profile, as reading or updating the current user returns it.
 type User struct {
 	AppMetadata             map[string]interface{} `json:"app_metadata,omitempty,omitzero"`
 	Blocked                 bool                   `json:"blocked,omitempty,omitzero"`

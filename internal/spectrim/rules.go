@@ -110,6 +110,15 @@ var goNames = map[string]string{
 	"UserProfileData":        "ProfileData",
 }
 
+// schemaDescriptions are the project's words for the schemas users of
+// package api read; the generator makes them the types' doc comments.
+var schemaDescriptions = map[string]string{
+	"User":        "is a user's profile, as reading or updating the current user returns it.",
+	"Identity":    "is one of a user's identities; the first of a user's identities is the primary one. user_id is the id within the provider, without the provider's prefix.",
+	"Enrollment":  "is one of a user's multi-factor enrollments.",
+	"ProfileData": "is a linked identity's profile, as its provider gave it.",
+}
+
 // extraProperties are properties Auth0 sends that the upstream schema does
 // not name: a linked identity's profileData holds the secondary's nickname and
 // picture (FACTS.md §1.3, the recorded link and unlink answers).

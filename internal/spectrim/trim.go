@@ -135,7 +135,11 @@ func trimDoc(doc object) (object, error) {
 			if b := t.bodies[name]; b != nil {
 				s = narrowBody(s, b)
 			}
-			outSchemas[goName(name)] = closeObject(addProperties(t.schema(s), extraProperties[name]))
+			out := closeObject(addProperties(t.schema(s), extraProperties[name]))
+			if d, ok := schemaDescriptions[goName(name)]; ok {
+				out["description"] = d
+			}
+			outSchemas[goName(name)] = out
 		}
 	}
 
