@@ -159,7 +159,9 @@
 // (authorization_code, refresh_token and
 // urn:ietf:params:oauth:grant-type:device_code) and POST /oauth/device/code
 // issue tokens for the user set with WithLoginUser or SetLoginUser, who
-// approves every authorization request; device codes wait for ApproveDevice
+// approves every authorization request (while someone is signed in, an
+// /authorize login_hint naming another user of the tenant signs that user
+// in instead); device codes wait for ApproveDevice
 // or DenyDevice. POST /oauth/revoke revokes refresh tokens. OAuth errors are {"error","error_description"}. Choices:
 //
 //   - One public application, ClientID; no secret is checked. The client id

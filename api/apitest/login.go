@@ -39,8 +39,9 @@ var oidcScopes = []string{"openid", "profile", "email", "offline_access"}
 const codeTTL = 10 * time.Minute
 
 // WithLoginUser makes sub the user who is signed in at /authorize and
-// approves every authorization request. Without it /authorize answers
-// login_required.
+// approves every authorization request, except one whose login_hint names
+// another user of the tenant, who signs in for it. Without it /authorize
+// answers login_required.
 func WithLoginUser(sub string) Option {
 	return func(c *config) error { c.loginUser = sub; return nil }
 }
@@ -317,6 +318,10 @@ func (t *Tenant) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		t.mu.Unlock()
 		fail("login_required", "Login required")
 		return
+	}
+	// login_hint picks another user of the tenant, as if they had signed in.
+	if hint := q.Get("login_hint"); t.users[hint] != nil {
+		sub = hint
 	}
 	g := grant{sub: sub, scopes: filterScopes(q.Get("scope")), audience: q.Get("audience"), nonce: q.Get("nonce")}
 	if implicit {

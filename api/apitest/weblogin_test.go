@@ -315,3 +315,31 @@ func TestUserinfo(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginHint(t *testing.T) {
+	t.Parallel()
+	tn := apitest.New(t, testUsers, apitest.WithAllowedOrigins(spaOrigin))
+	subOf := func(hint string) map[string]string {
+		t.Helper()
+		q := spaAuthorize(tn, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
+		q.Set("response_type", "id_token")
+		if hint != "" {
+			q.Set("login_hint", hint)
+		}
+		m := readWebMessage(t, fromOrigin(t, tn, "GET", "/authorize?"+q.Encode(), ""))
+		if m.response["id_token"] == "" {
+			return m.response
+		}
+		return map[string]string{"sub": claimsOf(t, tn, m.response["id_token"])["sub"].(string)}
+	}
+	// Nobody signed in: a hint signs nobody in.
+	if got := subOf(bob); got["error"] != "login_required" {
+		t.Errorf("hint with nobody signed in: %v", got)
+	}
+	tn.SetLoginUser(alice)
+	for hint, want := range map[string]string{"": alice, bob: bob, "auth0|nobody": alice} {
+		if got := subOf(hint); got["sub"] != want {
+			t.Errorf("login_hint %q: %v, want sub %s", hint, got, want)
+		}
+	}
+}

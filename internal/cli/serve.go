@@ -62,6 +62,7 @@ origin, http and https, any port). The users given by --user are created (a
 demo user, auth0|ada, when none is), and the first one is signed in: it
 approves every /authorize request, prompt=none included, so an SDK's
 loginWithRedirect and silent authentication succeed without a login page.
+A request whose login_hint names another of the users signs that user in.
 
 It prints the tenant's coordinates (with --json, as one JSON object on one
 line), among them an access token for the first user with all six
@@ -240,7 +241,7 @@ func printServeInfo(f *factory, in serveInfo) {
 	}
 	rows = append(rows,
 		[]string{"Users", strings.Join(in.Users, ", ")},
-		[]string{"Signed in", in.LoginUser + " (approves every login, prompt=none included)"},
+		[]string{"Signed in", in.LoginUser + " (approves every login, prompt=none included; login_hint=SUB picks another user)"},
 		[]string{"Allowed origins", strings.Join(in.AllowedOrigins, " ")},
 	)
 	if in.Plan != "" {
