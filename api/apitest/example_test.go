@@ -2,6 +2,8 @@ package apitest_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -194,4 +196,30 @@ func ExampleWithAllowedOrigins() {
 	// 204 No Content
 	// http://localhost:5173
 	// Authorization, Content-Type, Auth0-Client
+}
+
+// A client outside Go trusts a WithTLS tenant through CertificatePEM, e.g.
+// Node with NODE_EXTRA_CA_CERTS pointing at the file; here a Go client that
+// trusts nothing else.
+func ExampleTenant_CertificatePEM() {
+	tn, err := apitest.Start(apitest.WithTLS())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer tn.Close()
+	pem := tn.CertificatePEM() // write it to a file for NODE_EXTRA_CA_CERTS or curl --cacert
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer c.CloseIdleConnections()
+	res, err := c.Get(tn.URL() + "/.well-known/jwks.json")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res.Body.Close()
+	fmt.Println(strings.HasPrefix(string(pem), "-----BEGIN CERTIFICATE-----"), res.Status)
+	// Output: true 200 OK
 }
