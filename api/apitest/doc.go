@@ -210,7 +210,9 @@
 //     expired_token once, then invalid_grant; a denied one is access_denied
 //     once, then invalid_grant. The device flow's ban on account linking is
 //     not modelled.
-//   - response_mode query (the default), fragment and web_message. With
+//   - response_mode query (the default), fragment, form_post (an HTML
+//     page whose form posts the response to the redirect URI on load) and
+//     web_message. With
 //     web_message (auth0-spa-js's silent login and popup), /authorize
 //     answers 200 with an HTML page that posts {type:
 //     "authorization_response", response: {code, state}} (or {error,

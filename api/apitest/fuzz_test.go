@@ -116,6 +116,7 @@ func FuzzManagementRequest(f *testing.F) {
 func FuzzLoginRequest(f *testing.F) {
 	f.Add("/oauth/token", "", "grant_type=authorization_code&client_id=cid&code=x&code_verifier=y")
 	f.Add("/userinfo", "", "")
+	f.Add("/authorize", "client_id=cid&response_type=id_token&response_mode=form_post&redirect_uri=http%3A%2F%2F127.0.0.1%3A3000&state=%22%3E%3C%2Fform%3E&nonce=n", "")
 	f.Add("/authorize", "client_id=cid&response_type=code&response_mode=web_message&redirect_uri=http%3A%2F%2F127.0.0.1%3A3000&state=%3C%2Fscript%3E&code_challenge=c&code_challenge_method=S256", "")
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -145,8 +146,10 @@ func FuzzLoginRequest(f *testing.F) {
 			return
 		}
 		if w.Code == http.StatusOK && strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
-			// The posted values are escaped: no input closes the script.
-			if req.URL.Path != "/authorize" || strings.Count(w.Body.String(), "</script>") != 1 {
+			// The posted values are escaped: no input closes the script
+			// (web_message) or the form (form_post).
+			scripts, forms := strings.Count(w.Body.String(), "</script>"), strings.Count(w.Body.String(), "</form>")
+			if req.URL.Path != "/authorize" || scripts+forms != 1 {
 				t.Fatalf("%s: page %q", path, w.Body.Bytes())
 			}
 			return

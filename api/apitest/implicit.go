@@ -77,8 +77,8 @@ func implicitTypes(rt string) (access, id, ok bool) {
 
 // checkImplicit checks an /authorize request of the implicit grant,
 // answering it itself (and returning false) when it fails: the tokens
-// themselves go to the redirect URI, in its fragment (the default) or by
-// web_message, so its origin must be an allowed web origin (else 400, not
+// themselves go to the redirect URI, in its fragment (the default), by
+// form_post or by web_message, so its origin must be an allowed web origin (else 400, not
 // a redirect). A code-flow response mode (query) is refused; an ID token
 // needs a nonce, an access token the Management API audience.
 func (t *Tenant) checkImplicit(w http.ResponseWriter, q url.Values, cb *url.URL, access, id, webMessage bool,

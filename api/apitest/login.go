@@ -223,8 +223,9 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 
 // serveAuthorize answers GET /authorize: errors that cannot be trusted to a
 // redirect as 400 JSON, the others as OAuth error redirects, and success as
-// a 302 with code and state; with response_mode=web_message, errors and
-// success are posted by an HTML page instead of redirected.
+// a 302 with code and state; with response_mode=web_message (or
+// form_post), errors and success are posted by an HTML page instead of
+// redirected.
 func (t *Tenant) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed")
@@ -245,11 +246,13 @@ func (t *Tenant) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Missing or invalid parameter: redirect_uri")
 		return
 	}
-	webMessage, fragment := false, false
+	webMessage, fragment, formPost := false, false, false
 	switch rm := q.Get("response_mode"); rm {
 	case "", "query":
 	case "fragment":
 		fragment = true
+	case "form_post":
+		formPost = true
 	case "web_message":
 		// The answer is posted to the redirect URI's origin, which must
 		// be an allowed web origin.
@@ -266,6 +269,10 @@ func (t *Tenant) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	redirect := func(v url.Values) {
 		if webMessage {
 			postAuthorizationResponse(w, urlOrigin(cb), v, state)
+			return
+		}
+		if formPost {
+			postForm(w, cb.String(), v, state)
 			return
 		}
 		u := *cb

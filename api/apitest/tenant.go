@@ -468,7 +468,7 @@ func (t *Tenant) openIDConfiguration() map[string]any {
 		"userinfo_endpoint":                     base + "/userinfo",
 		"revocation_endpoint":                   base + "/oauth/revoke",
 		"response_types_supported":              []string{"code"},
-		"response_modes_supported":              []string{"query", "fragment", "web_message"},
+		"response_modes_supported":              []string{"query", "fragment", "form_post", "web_message"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"grant_types_supported":                 []string{"authorization_code", "refresh_token", deviceGrant},
 		"token_endpoint_auth_methods_supported": []string{"none"},

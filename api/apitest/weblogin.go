@@ -50,6 +50,41 @@ func postAuthorizationResponse(w http.ResponseWriter, origin string, v url.Value
 	writeHTML(w, http.StatusOK, buf.Bytes())
 }
 
+// formPostPage is the page Auth0 serves for response_mode=form_post: a
+// form that posts the response to the redirect URI as soon as it loads.
+var formPostPage = template.Must(template.New("form_post").Parse(`<!DOCTYPE html>
+<html>
+<head><title>Submit This Form</title></head>
+<body onload="document.forms[0].submit()">
+<form method="post" action="{{.Action}}">
+{{range $k, $v := .Fields}}<input type="hidden" name="{{$k}}" value="{{$v}}">
+{{end}}<noscript><button type="submit">Continue</button></noscript>
+</form>
+</body>
+</html>
+`))
+
+// postForm answers with the form_post page that posts the values v
+// (code, tokens, or error and error_description) and state to action.
+func postForm(w http.ResponseWriter, action string, v url.Values, state string) {
+	fields := map[string]string{}
+	for k := range v {
+		fields[k] = v.Get(k)
+	}
+	if state != "" {
+		fields["state"] = state
+	}
+	var buf bytes.Buffer
+	if err := formPostPage.Execute(&buf, struct {
+		Action string
+		Fields map[string]string
+	}{action, fields}); err != nil {
+		writeOAuthError(w, http.StatusInternalServerError, "server_error", "form_post page")
+		return
+	}
+	writeHTML(w, http.StatusOK, buf.Bytes())
+}
+
 func writeHTML(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

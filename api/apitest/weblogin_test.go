@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -151,9 +152,9 @@ func TestWebMessageErrors(t *testing.T) {
 	if r.status != 400 || strings.Contains(string(r.body), "authorization_response") {
 		t.Errorf("web_message to another origin: %d %s", r.status, r.body)
 	}
-	bad.Set("response_mode", "form_post")
+	bad.Set("response_mode", "jwt")
 	if r := fromOrigin(t, tn, "GET", "/authorize?"+bad.Encode(), ""); r.status != 400 {
-		t.Errorf("response_mode=form_post: %d %s", r.status, r.body)
+		t.Errorf("response_mode=jwt: %d %s", r.status, r.body)
 	}
 }
 
@@ -341,5 +342,46 @@ func TestLoginHint(t *testing.T) {
 		if got := subOf(hint); got["sub"] != want {
 			t.Errorf("login_hint %q: %v, want sub %s", hint, got, want)
 		}
+	}
+}
+
+func TestFormPost(t *testing.T) {
+	t.Parallel()
+	tn := apitest.New(t, testUsers, apitest.WithAllowedOrigins(spaOrigin), apitest.WithLoginUser(alice))
+	input := regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+	page := func(q url.Values) (string, url.Values) {
+		t.Helper()
+		r := fromOrigin(t, tn, "GET", "/authorize?"+q.Encode(), "")
+		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+			t.Fatalf("%d %q: %s", r.status, r.header.Get("Content-Type"), r.body)
+		}
+		action := regexp.MustCompile(`<form method="post" action="([^"]+)">`).FindSubmatch(r.body)
+		if action == nil || !strings.Contains(string(r.body), `onload="document.forms[0].submit()"`) {
+			t.Fatalf("not a form_post page:\n%s", r.body)
+		}
+		v := url.Values{}
+		for _, m := range input.FindAllSubmatch(r.body, -1) {
+			v.Set(html.UnescapeString(string(m[1])), html.UnescapeString(string(m[2])))
+		}
+		return html.UnescapeString(string(action[1])), v
+	}
+
+	// express-openid-connect's default: an ID token, posted.
+	q := implicitQuery(tn, "id_token", "form_post")
+	q.Set("state", `"><script>alert(1)</script>`)
+	action, v := page(q)
+	if action != spaOrigin+"/callback" || v.Get("id_token") == "" || v.Get("state") != q.Get("state") || v.Get("access_token") != "" {
+		t.Errorf("form_post id_token: action %q, fields %v", action, v)
+	}
+	// The code flow may post too.
+	q = spaAuthorize(tn, oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()))
+	q.Set("response_mode", "form_post")
+	if _, v := page(q); v.Get("code") == "" || v.Get("state") != q.Get("state") {
+		t.Errorf("form_post code: %v", v)
+	}
+	// Errors are posted the same way.
+	tn.SetLoginUser("")
+	if _, v := page(q); v.Get("error") != "login_required" {
+		t.Errorf("form_post error: %v", v)
 	}
 }
