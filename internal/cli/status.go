@@ -166,10 +166,6 @@ func printStatus(w io.Writer, rep *statusReport, claims *scopeguard.Claims) erro
 	default:
 		exp += " (in " + humanDuration(time.Until(rep.ExpiresAt)) + ")"
 	}
-	scopes := strings.Join(rep.Scopes, " ")
-	if scopes == "" {
-		scopes = "(none)"
-	}
 	refresh := "none"
 	switch {
 	case rep.Refreshed:
@@ -181,21 +177,23 @@ func printStatus(w io.Writer, rep *statusReport, claims *scopeguard.Claims) erro
 	if !rep.Usable {
 		usable = "no: " + rep.Problem
 	}
-	table(&b, [][]string{
+	rows := [][]string{
 		{"Tenant", rep.Tenant},
 		{"Subject", rep.Subject},
 		{"Issuer", rep.Issuer},
-		{"Audience", strings.Join(rep.Audience, " ")},
-		{"Client (azp)", rep.Client},
-		{"Scopes", scopes},
+	}
+	rows = append(rows, listRows("Audience", rep.Audience)...)
+	rows = append(rows, []string{"Client (azp)", rep.Client})
+	rows = append(rows, listRows("Scopes", rep.Scopes)...)
+	table(&b, append(rows, [][]string{
 		{"Issued", fmtTime(rep.IssuedAt)},
 		{"Expires", exp},
 		{"Source", rep.Source},
 		{"Refresh", refresh},
 		{"Usable now", usable},
-	})
+	}...))
 	b.WriteString("\nOperations:\n")
-	rows := [][]string{}
+	rows = nil
 	for _, op := range rep.Operations {
 		verdict, why := "allowed", "with "+strings.Join(grantedOf(op.AnyOf, claims), " ")
 		if !op.Allowed {
@@ -206,6 +204,19 @@ func printStatus(w io.Writer, rep *statusReport, claims *scopeguard.Claims) erro
 	table(&b, rows)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// listRows puts one value a line under label; "(none)" for no value.
+func listRows(label string, values []string) [][]string {
+	if len(values) == 0 {
+		return [][]string{{label, "(none)"}}
+	}
+	rows := make([][]string, len(values))
+	for i, v := range values {
+		rows[i] = []string{"", v}
+	}
+	rows[0][0] = label
+	return rows
 }
 
 func grantedOf(anyOf []string, c *scopeguard.Claims) []string {
