@@ -10,7 +10,21 @@
 // The command tree is built with github.com/spf13/cobra the way gh builds
 // its own: every command has an options struct and a constructor
 // newCmdX(f, runF) that only parses into the struct and then calls runF
-// (runX when nil), so parsing is tested apart from running.
+// (runX when nil), so parsing is tested apart from running. Help is
+// rendered by one function (renderHelp); the exit statuses are listed once,
+// in 'auth0me help exit-codes' (and the README, which a test keeps equal).
+//
+// The token file holds one entry per tenant domain and the default one.
+// Every change to it is a read-modify-write under an exclusive lock on
+// token.json.lock beside it, and the file is replaced atomically. A refresh
+// takes the lock, reads the file again and uses a token another process
+// refreshed meanwhile, so that processes started together spend the
+// (rotating) refresh token once.
+//
+// Errors are printed once, by Run, with one prefix: "auth0me: ", the
+// message, and what to do about it; with --json, as one object on stderr
+// carrying kind, exit, message, hint and, for a refusal for want of scope,
+// need and granted.
 package cli
 
 import (

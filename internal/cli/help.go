@@ -24,8 +24,8 @@ Try it with no Auth0 account:
 The token file, <user config dir>/auth0me/token.json (mode 0600), holds one
 entry per tenant: login adds one and makes it the default, --domain selects
 one, API commands refresh it when it expires (one process at a time, under a
-lock), logout revokes its refresh token and deletes it. No command prints a
-token.
+lock), logout revokes its refresh token and deletes it. No command prints its
+tokens.
 
 Environment:
   AUTH0ME_DOMAIN      default of --domain
