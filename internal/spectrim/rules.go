@@ -102,7 +102,7 @@ var sameAs = map[string]object{
 // as what they are (gen.User, not gen.GetUserResponseContent) and package api
 // can show them under the same names. Free-form objects (metadata) are not
 // named at all: a reference to one is replaced by the schema itself, which
-// the generator makes a plain map[string]interface{} (see inlineFreeForm).
+// the generator makes a plain map[string]interface{} (see isFreeForm).
 var goNames = map[string]string{
 	"GetUserResponseContent": "User",
 	"UserIdentity":           "Identity",
@@ -111,7 +111,9 @@ var goNames = map[string]string{
 }
 
 // schemaDescriptions are the project's words for the schemas users of
-// package api read; the generator makes them the types' doc comments.
+// package api read, by the document's names (goNames); the generator makes
+// them the types' doc comments. The other rules name schemas as upstream
+// does.
 var schemaDescriptions = map[string]string{
 	"User":        "is a user's profile, as reading or updating the current user returns it.",
 	"Identity":    "is one of a user's identities; the first of a user's identities is the primary one. user_id is the id within the provider, without the provider's prefix.",
