@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/auth0me/auth0me/api"
-	"github.com/auth0me/auth0me/scopeguard"
 )
 
 // Error is the body of every refusal: {"error": code, "message": text},
@@ -57,7 +56,7 @@ var errUpstream = &Error{Status: http.StatusBadGateway, Code: "upstream_error", 
 func toError(err error) *Error {
 	var (
 		e      *Error
-		scope  *scopeguard.ScopeError
+		scope  *api.ScopeError
 		valErr *api.ValidationError
 		idErr  *api.IDTokenError
 		apiErr *api.Error
@@ -72,11 +71,11 @@ func toError(err error) *Error {
 		return invalidRequest("invalid " + valErr.Field + ": " + valErr.Reason)
 	case errors.As(err, &idErr):
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_id_token", Message: idErr.Reason}
-	case errors.Is(err, scopeguard.ErrInvalidParameter):
+	case errors.Is(err, api.ErrInvalidParameter):
 		return invalidRequest("invalid path parameter")
-	case errors.Is(err, scopeguard.ErrTokenSource), errors.Is(err, scopeguard.ErrMalformedToken),
-		errors.Is(err, scopeguard.ErrTokenExpired), errors.Is(err, scopeguard.ErrAudience),
-		errors.Is(err, scopeguard.ErrAdminToken):
+	case errors.Is(err, api.ErrTokenSource), errors.Is(err, api.ErrMalformedToken),
+		errors.Is(err, api.ErrTokenExpired), errors.Is(err, api.ErrAudience),
+		errors.Is(err, api.ErrAdminToken):
 		return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "the session's token cannot be used; sign in again"}
 	case errors.As(err, &apiErr):
 		m, ok := upstream[apiErr.StatusCode]
