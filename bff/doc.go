@@ -65,8 +65,10 @@
 // call. The default, DefaultUserBurst requests and then one every
 // DefaultUserInterval (5, then 6 a minute), stays under Auth0's own
 // current-user limit (a bucket of 10 refilled one every 6 s) over any
-// period. Requests refused before a call (policy, validation, sign-in) cost
-// nothing. The limit counts calls, not attempts: a call the Client retries
+// period. Requests the Handler refuses itself (sign-in, cross-origin, body,
+// policy) cost nothing; a call handed to the Client costs one even when the
+// Client or its guard refuses it unsent (a bad device id, a missing
+// scope). The limit counts calls, not attempts: a call the Client retries
 // after a 5xx or a network failure (api.WithMaxRetries) costs the tenant
 // more. The buckets are held in an LRU of WithMaxUsers users; a user
 // evicted from it starts again with a full bucket.
