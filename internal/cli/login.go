@@ -285,10 +285,8 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 		}
 	}
 	if revokeErr != nil {
-		if !f.json {
-			fmt.Fprintf(f.errw, "auth0me: could not revoke the refresh token at %s (%s); it stays valid at Auth0 until it expires\n", res.Domain, res.RevokeError)
-		}
-		return errReported(ExitAPI)
+		// The entry is gone all the same; the failure is reported (exit 1).
+		return fmt.Errorf("could not revoke the refresh token at %s (%s); it stays valid at Auth0 until it expires", res.Domain, res.RevokeError)
 	}
 	return nil
 }

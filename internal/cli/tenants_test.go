@@ -93,8 +93,9 @@ func TestLogoutRevokes(t *testing.T) {
 	h.login()
 	h.secrets = append(h.secrets, h.readTokenFile().RefreshToken)
 	tn.Close()
-	res = h.run("logout")
-	if res.code != cli.ExitAPI || !strings.Contains(res.stdout, "Signed out of") || !strings.Contains(res.stderr, "could not revoke the refresh token") {
+	res = h.run("logout", "--json")
+	if res.code != cli.ExitAPI || !strings.Contains(res.stdout, `"removed": true`) || !strings.Contains(res.stdout, `"revoked": false`) ||
+		!strings.HasPrefix(res.stderr, `{"error":{`) || !strings.Contains(res.stderr, "could not revoke the refresh token") {
 		t.Errorf("logout with the tenant gone: %+v", res)
 	}
 	if res := h.run("logout"); res.code != 0 || !strings.Contains(res.stdout, "Not signed in") {
