@@ -10,8 +10,9 @@
 // Chromium), launches Chromium and runs every scenario of SCENARIOS in it.
 // A scenario is a module whose default export is
 //   { name, page, async run(h) }
-// where page names a folder under pages/ and h is the harness (see
-// harness() below). To add a page: add pages/NAME/, scenarios/NAME.mjs
+// where page names a folder under pages/ (null: no page) and h is the
+// harness (see harness() below); an optional variants lists the variants
+// it runs in (default: all). To add a page: add pages/NAME/, scenarios/NAME.mjs
 // and one line to SCENARIOS.
 //
 // Exit status 0 when every step of every scenario passed; the screenshots
@@ -36,6 +37,7 @@ const SCENARIOS = [
   (await import("./scenarios/spa.mjs")).default,
   (await import("./scenarios/spa-refresh.mjs")).default,
   (await import("./scenarios/auth0-js.mjs")).default,
+  (await import("./scenarios/node.mjs")).default,
   (await import("./scenarios/bff.mjs")).default,
 ];
 
@@ -225,6 +227,7 @@ async function main() {
       : { domain: info.url, issuer: info.issuer, clientId: info.client_id, audience: info.audience, url: info.url, sdkVersions };
     const browser = await launch(variant.tls ? [`--ignore-certificate-errors-spki-list=${spkiHash(info.ca_file)}`] : []);
     for (const scenario of SCENARIOS) {
+      if (scenario.variants && !scenario.variants.includes(variant.name)) continue;
       console.log(`e2e: ${scenario.name} over ${variant.name} (page ${pageOrigin}, tenant ${info.url})`);
       const h = harness({ browser, tenant: info, pageOrigin, otherOrigin, variant, scenario });
       try {
