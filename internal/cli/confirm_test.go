@@ -115,3 +115,21 @@ func TestMeIdentitiesAligned(t *testing.T) {
 		t.Errorf("identity connections start at columns %v, want two equal:\n%s", cols, res.stdout)
 	}
 }
+
+// TestDeleteMaybeDeleted: when the first delete's answer is lost and the
+// retry finds nothing, the command says the first attempt may have deleted
+// the credential, rather than only Auth0's 404.
+func TestDeleteMaybeDeleted(t *testing.T) {
+	t.Parallel()
+	tn := apitest.New(t, testUsers)
+	h := newHarness(t, tn)
+	id, err := tn.AddDeviceCredential(apitest.DeviceCredential{UserID: userAda, ClientID: tn.ClientID(), DeviceName: "old phone", DeviceID: "abcd", Value: "AAAA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.InjectFault(apitest.OpDeleteDeviceCredential, apitest.Fault{Drop: apitest.DropAfterAct, Times: 1})
+	res := h.run("device-credential", "delete", id, "--token", h.token(userAda, "delete:current_user_device_credentials"))
+	if res.code != cli.ExitAPI || !strings.Contains(res.stderr, "may have deleted it") || strings.Contains(res.stderr, "Auth0 answered") {
+		t.Errorf("delete whose first answer was lost: %+v", res)
+	}
+}

@@ -183,6 +183,7 @@ func (f *factory) explain(err error, interrupted bool) errInfo {
 	var le *loginErr
 	var se *api.ScopeError
 	var ae *api.Error
+	var md *api.MaybeDeletedError
 	switch {
 	case errors.As(err, &ue):
 		e.message = ue.msg
@@ -218,6 +219,11 @@ func (f *factory) explain(err error, interrupted bool) errInfo {
 	case kind == "token":
 		e.message = "unusable token, nothing was sent: " + e.message
 		e.hint = "sign in again with 'auth0me login', or pass a fresh --token"
+	case errors.As(err, &md):
+		// Not Auth0's 404 alone: the lost first answer may have been the
+		// deletion.
+		e.status, e.code = md.Err.StatusCode, md.Err.Code
+		e.message = unprefix(oneLine(md.Error()))
 	case errors.As(err, &ae):
 		e.status, e.code = ae.StatusCode, ae.Code
 		e.message = "Auth0 answered " + e.message
