@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/auth0me/auth0me/gen"
 )
 
 func TestNewErrorReadsAuth0Bodies(t *testing.T) {
@@ -69,7 +71,7 @@ func TestNewErrorReadsAuth0Bodies(t *testing.T) {
 
 func TestErrorText(t *testing.T) {
 	t.Parallel()
-	e := &Error{Operation: "get_users_by_id", StatusCode: 404, Code: "inexistent_user", Message: "The user does not exist."}
+	e := &Error{Operation: gen.OpGetUsersByID, StatusCode: 404, Code: "inexistent_user", Message: "The user does not exist."}
 	if got, want := e.Error(), "api: get_users_by_id: 404 inexistent_user: The user does not exist."; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}

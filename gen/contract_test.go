@@ -43,13 +43,13 @@ var otherOperations = map[string]bool{
 
 // decoders decode a 2xx body into the generated type for each operation.
 var decoders = map[string]func([]byte) (any, error){
-	"get_users_by_id":                 decodeInto[gen.User],
-	"patch_users_by_id":               decodeInto[gen.User],
-	"get_enrollments":                 decodeInto[[]gen.Enrollment],
-	"post_identities":                 decodeInto[[]gen.Identity],
-	"delete_user_identity_by_user_id": decodeInto[[]gen.Identity],
-	"post_device-credentials":         decodeInto[gen.CreatePublicKeyDeviceCredentialResponseContent],
-	"delete_device-credentials_by_id": nil, // 204, no body
+	gen.OpGetUsersByID:                decodeInto[gen.User],
+	gen.OpPatchUsersByID:              decodeInto[gen.User],
+	gen.OpGetEnrollments:              decodeInto[[]gen.Enrollment],
+	gen.OpPostIdentities:              decodeInto[[]gen.Identity],
+	gen.OpDeleteUserIdentityByUserID:  decodeInto[[]gen.Identity],
+	gen.OpPostDeviceCredentials:       decodeInto[gen.CreatePublicKeyDeviceCredentialResponseContent],
+	gen.OpDeleteDeviceCredentialsByID: nil, // 204, no body
 }
 
 func decodeInto[T any](b []byte) (any, error) {
