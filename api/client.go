@@ -280,7 +280,7 @@ func (s *shared) editRequest(_ context.Context, req *http.Request) error {
 // ForToken returns a view of c that acts as the user of ts. Views are cheap:
 // they share c's connection pool, rate-limit model, retry settings and
 // claims cache, so one Client can serve many users. With a nil ts every call
-// fails with scopeguard.ErrTokenSource.
+// fails with ErrTokenSource.
 func (c *Client) ForToken(ts oauth2.TokenSource) *Client {
 	return c.view(c.shared.guard.WithTokenSource(ts))
 }
