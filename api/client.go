@@ -31,6 +31,14 @@ const DefaultUserAgent = "auth0me (+https://github.com/auth0me/auth0me)"
 const (
 	DefaultMaxRetries  = 4
 	DefaultMaxBodySize = 4 << 20 // Auth0 profiles are limited to tens of KB
+	// DefaultMaxWait bounds every single pacing wait and retry wait: a
+	// minute covers the per-user bucket's refill (one request every 6 s)
+	// ten times over.
+	DefaultMaxWait = time.Minute
+	// Auth0's per-user limit for current_user scopes: 10 requests per
+	// minute per user, which is also the burst.
+	DefaultCurrentUserBurst     = 10
+	DefaultCurrentUserPerMinute = 10.0
 )
 
 // Client calls the Management API as the user a token was issued for. Its
@@ -46,10 +54,9 @@ type Client struct {
 // shared is what a Client and its per-user views have in common.
 type shared struct {
 	settings
-	base    string                // Management API base, with a trailing slash
-	timeout time.Duration         // per attempt; 0 for none
-	guard   *scopeguard.Transport // the root view
-	pacer   pacer
+	base      string                // Management API base, with a trailing slash
+	guard     *scopeguard.Transport // the root view
+	coalescer *coalescer
 }
 
 // settings are the options every call reads.
@@ -59,8 +66,9 @@ type settings struct {
 	maxRetries int
 	minBackoff time.Duration
 	maxBackoff time.Duration
-	limiter    *rate.Limiter
+	maxWait    time.Duration
 	pacing     bool
+	coalesce   bool
 }
 
 // Option configures a Client. Options validate their arguments and make New
@@ -73,6 +81,10 @@ type config struct {
 	hc        *http.Client
 	maxBody   int64
 	guardOpts []scopeguard.Option
+	limiter   *rate.Limiter
+	// The per-user bucket the pacer assumes.
+	userBurst     int
+	userPerMinute float64
 }
 
 // WithBaseURL replaces the base https://{domain}/api/v2/. It must be https,
@@ -170,11 +182,47 @@ func WithRateLimit(r float64, burst int) Option {
 	}
 }
 
-// WithoutPacing turns off pacing by the X-RateLimit-* headers; 429 answers
-// are still retried.
+// WithoutPacing turns off pacing (see the package doc); 429 answers are
+// still retried.
 func WithoutPacing() Option {
 	return func(c *config) error {
 		c.pacing = false
+		return nil
+	}
+}
+
+// WithoutCoalescing sends every UpdateMetadata, Me and Enrollments call as
+// its own request (see the package doc's section on coalescing).
+func WithoutCoalescing() Option {
+	return func(c *config) error {
+		c.coalesce = false
+		return nil
+	}
+}
+
+// WithMaxWait bounds every single pacing wait and retry wait (default
+// DefaultMaxWait); a wait the server asks for that is longer is cut to d.
+// A call keeps retrying 429 answers that say when to come back for five
+// times d after its first.
+func WithMaxWait(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Millisecond || d > time.Hour {
+			return fmt.Errorf("%w: max wait %v not in [1ms, 1h]", ErrOption, d)
+		}
+		c.maxWait = d
+		return nil
+	}
+}
+
+// WithCurrentUserLimit sets the per-user bucket the pacing assumes: burst
+// requests, refilled at perMinute per minute (default Auth0's,
+// DefaultCurrentUserBurst and DefaultCurrentUserPerMinute).
+func WithCurrentUserLimit(burst int, perMinute float64) Option {
+	return func(c *config) error {
+		if burst < 1 || !(perMinute > 0) || perMinute > 1e6 {
+			return fmt.Errorf("%w: current_user limit burst %d, %v per minute", ErrOption, burst, perMinute)
+		}
+		c.userBurst, c.userPerMinute = burst, perMinute
 		return nil
 	}
 }
@@ -217,9 +265,13 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 			maxRetries: DefaultMaxRetries,
 			minBackoff: 100 * time.Millisecond,
 			maxBackoff: 5 * time.Second,
+			maxWait:    DefaultMaxWait,
 			pacing:     true,
+			coalesce:   true,
 		},
-		maxBody: DefaultMaxBodySize,
+		maxBody:       DefaultMaxBodySize,
+		userBurst:     DefaultCurrentUserBurst,
+		userPerMinute: DefaultCurrentUserPerMinute,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -245,16 +297,21 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	capped := &capTransport{base: base, max: cfg.maxBody, logger: cfg.logger}
-	// The client's own base comes last: it caps bodies and sees the token
-	// that errors must redact, so a scopeguard.WithBase cannot replace it.
-	guard, err := scopeguard.New(cfg.baseURL, ts, append(cfg.guardOpts, scopeguard.WithBase(capped))...)
+	capped := &capTransport{base: base, max: cfg.maxBody, timeout: hc.Timeout, logger: cfg.logger}
+	paced := &pacedTransport{base: capped, limiter: cfg.limiter}
+	if cfg.pacing {
+		paced.pacer = newPacer(cfg.maxWait, cfg.userBurst, cfg.userPerMinute)
+	}
+	// The client's own base comes last: it paces, caps bodies and sees the
+	// token that errors must redact, so a scopeguard.WithBase cannot
+	// replace it.
+	guard, err := scopeguard.New(cfg.baseURL, ts, append(cfg.guardOpts, scopeguard.WithBase(paced))...)
 	if err != nil {
 		// Configuration, never a refusal: it matches ErrOption and the
 		// guard's own sentinel.
 		return nil, fmt.Errorf("%w: %w", ErrOption, err)
 	}
-	s := &shared{settings: cfg.settings, base: cfg.baseURL, timeout: hc.Timeout, guard: guard}
+	s := &shared{settings: cfg.settings, base: cfg.baseURL, guard: guard, coalescer: newCoalescer()}
 	return s.view(guard), nil
 }
 
@@ -323,40 +380,20 @@ func (st *sentTokens) redact(s string) string {
 	return s
 }
 
-// do runs one operation with pacing and retries. send makes one attempt
-// through the generated client. do returns the first 2xx answer, or the
-// error that ended the call.
+// do runs one operation with retries. send makes one attempt through the
+// generated client, whose requests go through the guard and then the
+// pacing. do returns the first 2xx answer, or the error that ended the
+// call.
 func (c *Client) do(ctx context.Context, op, method string, send func(context.Context) (*http.Response, error)) (exchange, error) {
 	idempotent := method == http.MethodGet || method == http.MethodDelete
 	st := &sentTokens{}
 	ctx = context.WithValue(ctx, sentTokensKey{}, st)
 	// uncertain: an earlier attempt failed where the server may have acted.
 	uncertain := false
+	var limitedSince time.Time // the call's first 429
 	for attempt := 1; ; attempt++ {
-		if c.pacing {
-			if err := c.pacer.wait(ctx); err != nil {
-				return exchange{}, fmt.Errorf("api: %s: %w", op, err)
-			}
-		}
-		if c.limiter != nil {
-			if err := c.limiter.Wait(ctx); err != nil {
-				if c.pacing {
-					c.pacer.observe(nil, 0, time.Now()) // nothing was sent
-				}
-				return exchange{}, fmt.Errorf("api: %s: %w", op, err)
-			}
-		}
 		resp, body, err := c.attempt(ctx, send)
 		now := time.Now()
-		if c.pacing {
-			// Every attempt the pacer let go reports back, answered or not.
-			var h http.Header
-			status := 0
-			if resp != nil {
-				h, status = resp.Header, resp.StatusCode
-			}
-			c.pacer.observe(h, status, now)
-		}
 		retriesLeft := attempt <= c.maxRetries
 		if err != nil {
 			err = classify(op, resp, err, st)
@@ -378,12 +415,21 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 		apiErr.uncertain = uncertain
 		var wait time.Duration
 		switch {
+		case apiErr.StatusCode == http.StatusTooManyRequests:
+			// A 429 is retried while retries are left; one that says when
+			// to come back (Retry-After, X-RateLimit-*) also after that,
+			// for rateLimitBudget wait bounds from the call's first 429,
+			// so that a busy bucket's refill never fails a call.
+			if limitedSince.IsZero() {
+				limitedSince = now
+			}
+			informed := apiErr.RetryAfter > 0 || apiErr.RateLimit != nil
+			if c.maxRetries == 0 || (!retriesLeft && (!informed || now.Sub(limitedSince) >= rateLimitBudget*c.maxWait)) {
+				return exchange{}, apiErr
+			}
+			wait = c.retryWait(apiErr, now, attempt)
 		case !retriesLeft:
 			return exchange{}, apiErr
-		case apiErr.StatusCode == http.StatusTooManyRequests:
-			if wait = c.pacer.retryAfter(apiErr, now); wait <= 0 {
-				wait = c.backoff(attempt)
-			}
 		case apiErr.StatusCode >= 500 && idempotent:
 			wait = c.backoff(attempt)
 		default:
@@ -396,14 +442,31 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 	}
 }
 
-// attempt sends once and reads the answer's body, within the per-attempt
-// timeout when there is one.
-func (c *Client) attempt(ctx context.Context, send func(context.Context) (*http.Response, error)) (*http.Response, []byte, error) {
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
+// rateLimitBudget is how long, in wait bounds (5 minutes by default), a
+// call keeps retrying 429 answers that say when to come back: long enough
+// for a user's bucket shared with other processes, finite so that a tenant
+// that always answers 429 ends the call.
+const rateLimitBudget = 5
+
+// retryWait is how long to wait before retrying after a 429: never sooner
+// than Retry-After asks, never longer than the wait bound. Without
+// Retry-After, the pacing holds the retry until its model of the bucket
+// has a token (it read this 429's headers); without pacing, the retry waits
+// for X-RateLimit-Reset; without either, it backs off.
+func (c *Client) retryWait(e *Error, now time.Time, attempt int) time.Duration {
+	switch {
+	case e.RetryAfter > 0:
+		return min(e.RetryAfter, c.maxWait)
+	case e.RateLimit != nil && c.pacing:
+		return 0
+	case e.RateLimit != nil && e.RateLimit.Reset.After(now):
+		return min(e.RateLimit.Reset.Sub(now)+margin, c.maxWait)
 	}
+	return min(c.backoff(attempt), c.maxWait)
+}
+
+// attempt sends once and reads the answer's body.
+func (c *Client) attempt(ctx context.Context, send func(context.Context) (*http.Response, error)) (*http.Response, []byte, error) {
 	resp, err := send(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -107,30 +107,45 @@
 //
 // # Retries and rate limits
 //
-// A 429 answer is retried after Retry-After when present, else after the
-// time the client's model of the bucket predicts, else at X-RateLimit-Reset.
-// GET and DELETE are also retried after 5xx answers and connection errors,
-// with exponential backoff and jitter. POST and PATCH are retried only after
-// a 429 or a connection that failed before reaching the server: never after
-// a failure where the server may have acted. WithMaxRetries bounds the
-// retries (default DefaultMaxRetries); every wait ends when the context does.
+// A 429 answer is retried, never sooner than Retry-After asks; without it
+// the pacing (below) holds the retry until its model of the bucket has a
+// token, or, with WithoutPacing, the retry waits for X-RateLimit-Reset. A
+// 429 is retried while retries are left, and one that says when to come
+// back also after that, until five wait bounds (WithMaxWait, default
+// DefaultMaxWait) have passed since the call's first 429. GET and DELETE are
+// also retried after 5xx answers and connection errors, with exponential
+// backoff and jitter. POST and PATCH are retried only after a 429 or a
+// connection that failed before reaching the server: never after a failure
+// where the server may have acted. WithMaxRetries bounds the retries
+// (default DefaultMaxRetries); every wait ends when the context does, and
+// no single wait is longer than the wait bound, whatever the server says.
 //
-// Auth0's X-RateLimit-Reset has one-second granularity, so a client that
-// waits for it whenever the bucket is empty gets one burst per second. A
-// Client instead paces from what every answer reveals: the bucket size, the
-// remaining requests and how they move. A Client that finds the bucket to
-// itself spends down to half of it, then sends whenever the refill it has
-// measured predicts more than half is there. A level lower than its own
-// requests explain, or a 429, shows that other processes share the bucket.
-// From then on it spaces its requests and steers its pace by the remaining
-// count against half full and by how that count moves. Every process sharing
-// the tenant sees the same count and adjusts by the same factor, so together
-// they behave like one paced client without talking to each other. When an
-// answer says no requests remain and no refill has been measured yet, the
-// next call waits for X-RateLimit-Reset, with jitter when the bucket is
-// shared, instead of spending a request on a 429. WithRateLimit adds a
-// client-side limit (golang.org/x/time/rate); WithoutPacing turns pacing
-// off.
+// Auth0 applies two rate limits to a user-scoped token: the user's own
+// current_user bucket (10 requests per minute per user, burst 10) and the
+// tenant's global bucket, shared by every user and process. A Client paces
+// its requests for both: it keeps a mirror of each bucket (one per user,
+// one global) and sends when every mirror holds a token. A user's mirror
+// starts full at Auth0's size (WithCurrentUserLimit changes it), so one
+// user's empty bucket never slows another user's calls. The global mirror
+// reads each answer's X-RateLimit-* headers and measures the refill; where
+// a 429 shows that others share a bucket, the Client's share of it follows
+// AIMD, as TCP's window does. The pacing runs below the guard, so a call
+// the guard refuses is refused at once. The algorithm, its constants and
+// their reasons are in pacer.go. WithRateLimit adds a client-side limit
+// (golang.org/x/time/rate); WithoutPacing turns pacing off.
+//
+// # Coalescing
+//
+// Concurrent UpdateMetadata calls for the same user that wait while one of
+// the user's PATCHes is being sent go as one PATCH, their maps merged in
+// call order at the first level (a later value wins, nil deletes): the
+// result of sending them one after another. An empty map (remove every key)
+// is never merged with the calls before or after it; a merged body stays
+// under Auth0's 1 MB limit. Each caller gets the resulting profile, or the
+// merged request's error. Concurrent Me or Enrollments calls for the same
+// user share one GET. Calls are merged only when made through the same
+// Client or view (the same token source); different users never share a
+// request. WithoutCoalescing turns this off.
 //
 // # Many users
 //

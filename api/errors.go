@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -103,7 +102,8 @@ type Error struct {
 	Reason string
 	// RateLimit holds the X-RateLimit-* headers when the answer had them.
 	RateLimit *RateLimit
-	// RetryAfter is the wait the Retry-After header asked for, or zero.
+	// RetryAfter is the wait the Retry-After header asked for, or zero;
+	// a wait too long for a Duration is the longest Duration.
 	RetryAfter time.Duration
 	// Attempts is how many times the call was sent.
 	Attempts int
@@ -111,13 +111,6 @@ type Error struct {
 	// uncertain: an earlier attempt of the call failed where the server may
 	// have acted on it.
 	uncertain bool
-}
-
-// RateLimit is what an answer's X-RateLimit-* headers said.
-type RateLimit struct {
-	Limit     int       // the bucket size (burst)
-	Remaining int       // requests left in the bucket
-	Reset     time.Time // when the next request is added to the bucket
 }
 
 func (e *Error) Error() string {
@@ -181,32 +174,6 @@ func clip(s string) string {
 		return strings.ToValidUTF8(s[:maxErrorText], "") + "…"
 	}
 	return s
-}
-
-// parseRateLimit reads the X-RateLimit-* headers; nil when absent or
-// malformed.
-func parseRateLimit(h http.Header) *RateLimit {
-	l, err1 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
-	r, err2 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
-	s, err3 := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || l < 0 || r < 0 || s < 0 {
-		return nil
-	}
-	return &RateLimit{Limit: l, Remaining: r, Reset: time.Unix(s, 0)}
-}
-
-// parseRetryAfter reads Retry-After as seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // ValidationError reports an argument the API would refuse; nothing was

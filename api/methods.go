@@ -51,8 +51,10 @@ type DeviceCredential struct {
 //
 // Auth0: GET /api/v2/users/{id} (get_users_by_id), scope read:current_user.
 func (c *Client) Me(ctx context.Context) (*User, error) {
-	ex, err := c.do(ctx, gen.OpGetUsersByID, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.GetUsersByID(ctx, scopeguard.Me, nil)
+	ex, err := c.shareGet(ctx, gen.OpGetUsersByID, func(ctx context.Context) (exchange, error) {
+		return c.do(ctx, gen.OpGetUsersByID, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
+			return c.gen.GetUsersByID(ctx, scopeguard.Me, nil)
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -66,8 +68,10 @@ func (c *Client) Me(ctx context.Context) (*User, error) {
 // Auth0: GET /api/v2/users/{id}/enrollments (get_enrollments), scope
 // read:current_user.
 func (c *Client) Enrollments(ctx context.Context) ([]Enrollment, error) {
-	ex, err := c.do(ctx, gen.OpGetEnrollments, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.GetEnrollments(ctx, scopeguard.Me)
+	ex, err := c.shareGet(ctx, gen.OpGetEnrollments, func(ctx context.Context) (exchange, error) {
+		return c.do(ctx, gen.OpGetEnrollments, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
+			return c.gen.GetEnrollments(ctx, scopeguard.Me)
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -84,7 +88,8 @@ func (c *Client) Enrollments(ctx context.Context) ([]Enrollment, error) {
 // call fails with a *ValidationError, before sending.
 //
 // A PATCH is retried only after a 429 answer, never after a failure where
-// the server may have acted.
+// the server may have acted. Concurrent calls for the same user may go as
+// one PATCH (see the package doc, Coalescing); each gets its result.
 //
 // Auth0: PATCH /api/v2/users/{id} (patch_users_by_id), scope
 // update:current_user_metadata or create:current_user_metadata.
@@ -101,8 +106,15 @@ func (c *Client) UpdateMetadata(ctx context.Context, md map[string]any) (*User, 
 	if k, ok := badMetadataKey(body); ok {
 		return nil, &ValidationError{Operation: gen.OpPatchUsersByID, Field: "metadata key", Reason: fmt.Sprintf("%q contains '.' or '$'", clip(k))}
 	}
-	ex, err := c.do(ctx, gen.OpPatchUsersByID, http.MethodPatch, func(ctx context.Context) (*http.Response, error) {
-		return c.gen.PatchUsersByIDWithBody(ctx, scopeguard.Me, "application/json", bytes.NewReader(body))
+	ex, err := c.patch(ctx, md, len(body), func(ctx context.Context, merged map[string]any) (exchange, error) {
+		b := body
+		if merged != nil {
+			// Maps that each encoded encode together.
+			b, _ = json.Marshal(gen.PatchUsersByIDJSONRequestBody{UserMetadata: merged})
+		}
+		return c.do(ctx, gen.OpPatchUsersByID, http.MethodPatch, func(ctx context.Context) (*http.Response, error) {
+			return c.gen.PatchUsersByIDWithBody(ctx, scopeguard.Me, "application/json", bytes.NewReader(b))
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -2,363 +2,434 @@ package api
 
 import (
 	"context"
-	"math"
+	"encoding/json"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
-// pacer spaces requests so that clients sharing one tenant's rate-limit
-// bucket spend few requests on 429 answers, without talking to each other.
+// pacer spaces a Client's requests so that they meet Auth0's two
+// rate-limit layers (FACTS.md §4) with few 429 answers: the user's own
+// current_user bucket (10 requests per minute per user, burst 10) and the
+// tenant's global Management API bucket, shared by every user and process.
 //
-// X-RateLimit-Reset has one-second granularity, so a client that waits for
-// it whenever the bucket is empty gets one burst per second. The pacer
-// instead paces from what every answer reveals: the bucket's size
-// (X-RateLimit-Limit), its level (X-RateLimit-Remaining), and how the level
-// moves between answers net of this client's own requests.
+// The algorithm: for each bucket the pacer keeps a mirror of the server's
+// token bucket, a level that refills at a rate up to a size, from which each
+// request this Client sends takes one token. A request goes when the mirror
+// of every bucket it takes from holds a whole token; otherwise it waits
+// until the mirrors say one is there. The mirrors differ in what they know:
 //
-//   - The first answer tells whether others share the bucket: it was full
-//     unless they took from it. Later answers tell it too: refill only adds,
-//     so a level below what this client's own requests (this one and those
-//     still in flight, when alone also the measured refill) explain means
-//     others took tokens; so does a 429 that those requests do not explain.
-//     Many goroutines of one Client sending together are one client, not
-//     a crowd, and their 429s cut the rate once, not once each.
-//   - Alone, the pacer spends at once down to half the bucket, then predicts
-//     the level from the measured recovery and sends whenever it predicts
-//     more than half the bucket (at least one request) is there. A bucket
-//     seen full hides how fast it refills, so the estimate is then raised.
-//   - In a crowd, requests are spaced at the pacer's rate, with jitter, and
-//     only a share of the level above half is spent at once. The rate is
-//     steered after every answer by the level against half full (scaled by
-//     the time since the last answer) and by how the level moved. Every
-//     client sees the same level, so all scale their rates by the same
-//     factor and the sum of many clients' rates behaves like one client's.
-//   - Nothing is spent at once during a short warm-up after the first
-//     answer, so that clients starting together do not take the tokens
-//     others' first requests need.
-//   - When an answer said the bucket was empty and no recovery has been
-//     measured yet, the pacer waits for X-RateLimit-Reset, as Auth0
-//     documents, instead of spending a request on a 429; in a crowd, with
-//     jitter so that the waiters do not all come back at once.
+//   - Per-user mirrors, one per token sub, start full at the size and rate
+//     Auth0 documents (WithCurrentUserLimit changes them). Auth0 sends the
+//     headers of a user's bucket only on the 429 that bucket causes, so the
+//     mirror is the model: a Client that is the only one acting for a user
+//     never meets that 429. When it does meet one, others act for the user
+//     too (another process, another Client): the mirror is set to the level
+//     and reset the 429 reports, and its rate is cut.
+//   - The global mirror knows nothing before the first answer: until an
+//     answer comes, one request is sent at a time. From then on every answer
+//     sets its size (X-RateLimit-Limit) and level (X-RateLimit-Remaining,
+//     less this Client's requests still in flight). Its refill rate is
+//     measured from below: the rise of the level since the last time the
+//     bucket was seen full (at least a second ago), plus this Client's
+//     requests since, less the token of rounding and the requests that may
+//     have been counted twice; the highest such bound is kept. A lower
+//     bound never sends early, so a Client alone meets no 429. Until a rate
+//     is measured, an empty mirror waits for X-RateLimit-Reset, the time
+//     Auth0 says a token is added.
+//
+// Where a bucket is shared with unknown others, the mirror's rate is this
+// Client's share, steered as TCP steers its window, by additive increase
+// and multiplicative decrease (AIMD): a 429 from the bucket halves the
+// share (once per share interval: requests sent together tell one thing),
+// every request the bucket let through adds a step to it, up to the
+// bucket's own rate. Sends are then jittered so that Clients that share a
+// bucket do not line up. A bucket is taken as shared after a 429 the mirror
+// did not predict, or a first answer whose level shows others' requests.
+//
+// No single pacing wait is longer than maxWait: a reset further away is read
+// as maxWait away. (A reset a year away therefore costs maxWait, not a
+// year; the answer to the request sent then corrects the mirror.)
 //
 // One pacer is shared by a Client and all its per-user views; it is safe for
-// concurrent use. The zero value is ready to use.
+// concurrent use.
 type pacer struct {
-	mu sync.Mutex
+	maxWait  time.Duration
+	userSize float64 // per-user bucket size
+	userRate float64 // per-user refill, tokens per second
 
-	known bool      // an answer with rate-limit headers has been seen
-	first time.Time // when it came
-	limit float64   // bucket size
-	level float64   // remaining at the last observation
-	at    time.Time // when the last observation was made
-	reset time.Time // X-RateLimit-Reset of the last observation
-	// inflight counts the requests let go whose answers have not been
-	// observed: one Client may have many at once, and the level an answer
-	// reports may or may not include them.
-	inflight int
-	burst    int       // requests spent at once, above the target level, since the last observation
-	lastCut  time.Time // when a 429 last cut the rate
-
-	// crowd estimates how many clients share the bucket; 1 means alone.
-	crowd float64
-	// recov is the bucket's recovery net of this client's requests, in
-	// requests per second; 0 until measured.
-	recov float64
-	rate  float64   // pace in a crowd, requests per second
-	next  time.Time // earliest time for the next paced request
-
-	// The anchor of the current recovery-measurement window.
-	anchorLevel float64
-	anchorAt    time.Time
-	anchorTook  int // answers since the anchor that took a token
+	mu       sync.Mutex
+	users    map[string]*mirror
+	global   mirror
+	seq      uint64        // requests let go so far
+	probe    bool          // a first request is out, before any answer
+	answered bool          // an attempt has come back
+	changed  chan struct{} // closed and replaced by every observe
 }
 
-// Tuning. They were chosen by simulation and the goodput test (K clients
-// against apitest's burst 10 at 100/s) and Auth0's Free plan (burst 2, 2/s).
+// Tuning, each with its unit and reason.
 const (
-	// minWindow is the shortest span over which recovery is measured;
-	// X-RateLimit-Remaining is an integer, so shorter is too noisy.
-	minWindow = 50 * time.Millisecond
-	// maxPace bounds any single pacing wait.
-	maxPace = 10 * time.Second
-	// minRate is the slowest pace, in requests per second.
-	minRate = 0.05
-	// kp scales the rate's response to the level against the target, per
-	// second; kd its response to the level's movement.
-	kp, kd = 5.0, 0.5
-	// target is the level, as a fraction of the bucket, the pacer aims at.
-	// Tokens above it are not wasted and a level near zero costs 429s.
-	target = 0.5
-	// maxStep bounds the time one answer's level is taken to stand for.
-	maxStep = 200 * time.Millisecond
-	// initRate is the first pace in a crowd, in buckets per second.
-	initRate = 0.5
-	// backoff429 cuts the rate after a 429.
-	backoff429 = 0.7
-	// crowdDecay shrinks the crowd estimate when the bucket is seen full.
-	crowdDecay = 0.5
-	// warmup is how long after the first answer nothing is spent at once.
-	warmup = 20 * time.Millisecond
-	// resetSpread is the jitter, in seconds, added to a wait for the reset.
-	resetSpread = 0.5
-	// minRecovered is how many tokens a window must see recovered before
-	// its rate is read (unless it lasted a second).
-	minRecovered = 3.0
-	// resetMargin is waited past X-RateLimit-Reset.
-	resetMargin = 5 * time.Millisecond
-	// recovAlpha smooths the measured recovery.
-	recovAlpha = 0.5
-	// probeUp raises the recovery estimate when the bucket was seen to fill
-	// up, which hides how fast it refills.
-	probeUp = 1.5
+	// window is the shortest span over which the global refill rate is
+	// measured: X-RateLimit-Remaining is a whole number, so over shorter
+	// spans the token of rounding the estimate allows for is too large a
+	// share of it.
+	window = time.Second
+	// cut is the multiplicative decrease of a shared bucket's share after a
+	// 429 (a factor): TCP's one half.
+	cut = 0.5
+	// raise is the additive increase of a shared bucket's share per request
+	// it let through, as a fraction of the bucket's own rate: 1/64, so a
+	// share halved from the whole rate takes 32 requests to come back, and
+	// 64 Clients at equal shares grow together by one rate's worth per
+	// round of requests.
+	raise = 1.0 / 64
+	// minShare is the smallest share, as a fraction of the bucket's rate
+	// (1/256): a floor so that a burst of 429s cannot stall the Client.
+	minShare = 1.0 / 256
+	// margin is waited past a reset or a computed refill time (a duration):
+	// the server's clock and ours tick apart, and a token a little late
+	// costs a 429.
+	margin = 10 * time.Millisecond
+	// jitterFrac spreads each wait of a shared bucket by up to this fraction
+	// of the share interval (0 to 1), so that Clients do not send together.
+	jitterFrac = 0.5
+	// maxUsers bounds the per-user mirrors kept; full ones are dropped
+	// first, as a new mirror starts full anyway.
+	maxUsers = 4096
 )
 
-// wait blocks until the pacer lets a request go, or ctx ends.
-func (p *pacer) wait(ctx context.Context) error {
-	for {
-		d := p.reserve(time.Now())
-		if d <= 0 {
-			return nil
+// mirror is the model of one server bucket.
+type mirror struct {
+	size  float64   // bucket size; 0 until known (global)
+	full  float64   // the bucket's own refill, tokens/s; 0 until measured (global)
+	rate  float64   // refill counted on: full, or the share when shared
+	level float64   // tokens at at, net of this Client's takes
+	at    time.Time // when level was set
+	reset time.Time // global: X-RateLimit-Reset of the last answer
+	// inflight counts requests that took from the mirror and are not
+	// answered yet.
+	inflight int
+	synced   uint64 // the seq of the request whose answer set the level
+	shared   bool
+	lastCut  time.Time
+	// The window of the rate measurement: level and time at its start, and
+	// this Client's requests the bucket let through since.
+	anchorLevel    float64
+	anchorAt       time.Time
+	anchorTook     int
+	anchorInflight int
+}
+
+func newPacer(maxWait time.Duration, userBurst int, userPerMinute float64) *pacer {
+	return &pacer{
+		maxWait:  maxWait,
+		userSize: float64(userBurst),
+		userRate: userPerMinute / 60,
+		users:    map[string]*mirror{},
+		changed:  make(chan struct{}),
+	}
+}
+
+// now returns the mirror's level at now. Without a measured rate the
+// level rises only at X-RateLimit-Reset, by the one token Auth0 says is
+// added then.
+func (m *mirror) now(now time.Time) float64 {
+	if m.rate <= 0 {
+		if m.level < 1 && !m.reset.IsZero() && !now.Before(m.reset.Add(margin)) {
+			return m.level + 1
 		}
-		if err := sleep(ctx, d); err != nil {
-			return err
+		return m.level
+	}
+	if !now.After(m.at) {
+		return m.level
+	}
+	return min(m.size, m.level+m.rate*now.Sub(m.at).Seconds())
+}
+
+// forever stands for "until an answer changes the mirror".
+const forever = time.Duration(1<<63 - 1)
+
+// delay is how long until the mirror holds a token; 0 when it does now.
+func (m *mirror) delay(now time.Time) time.Duration {
+	if m.size == 0 {
+		return 0
+	}
+	lv := m.now(now)
+	if lv >= 1 {
+		return 0
+	}
+	var d time.Duration
+	switch {
+	case m.rate > 0:
+		d = seconds((1-lv)/m.rate) + margin
+	case m.reset.IsZero() || !now.Before(m.reset.Add(margin)):
+		if m.inflight == 0 {
+			return 0 // nothing will answer: a request finds out
+		}
+		return forever // the reset's token is spent: wait for an answer
+	default:
+		d = m.reset.Add(margin).Sub(now) // a token is added at the reset
+	}
+	if m.shared && m.rate > 0 {
+		d += seconds(jitterFrac / m.rate * rand.Float64())
+	}
+	return max(d, time.Millisecond)
+}
+
+// take takes a token from the mirror.
+func (m *mirror) take(now time.Time) {
+	if m.size == 0 {
+		return
+	}
+	if m.rate <= 0 && m.now(now) > m.level {
+		m.reset = time.Time{} // the reset's token is taken
+		m.level++
+	}
+	m.level, m.at = m.now(now)-1, now
+	m.inflight++
+}
+
+// ticket is one request's claim on the mirrors, returned to observe.
+type ticket struct {
+	user *mirror // nil: no per-user bucket (no sub)
+	took bool    // took from the global mirror (size known when sent)
+	seq  uint64  // the request's place in sending order
+}
+
+// wait blocks until the mirrors let a request of user sub ("" for none) go,
+// or until ctx ends, and takes its tokens. Each wait it computes is at most
+// maxWait, as no mirror expects a token later than that (see horizon).
+func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
+	for {
+		now := time.Now()
+		p.mu.Lock()
+		u := p.user(sub, now)
+		d := p.global.delay(now)
+		if p.global.size == 0 && p.probe && !p.answered {
+			d = forever // one request at a time until the first answer
+		}
+		if u != nil {
+			d = max(d, u.delay(now))
+		}
+		if d <= 0 {
+			p.seq++
+			t := ticket{user: u, took: p.global.size > 0, seq: p.seq}
+			p.global.take(now)
+			if u != nil {
+				u.take(now)
+			}
+			if p.global.size == 0 {
+				p.probe = true
+			}
+			p.mu.Unlock()
+			return t, nil
+		}
+		changed := p.changed
+		p.mu.Unlock()
+		timer := time.NewTimer(min(d, p.maxWait))
+		select {
+		case <-timer.C:
+		case <-changed:
+			timer.Stop()
+		case <-ctx.Done():
+			timer.Stop()
+			return ticket{}, context.Cause(ctx)
 		}
 	}
 }
 
-func jitter(d time.Duration, frac float64) time.Duration {
-	return time.Duration(float64(d) * (1 - frac + 2*frac*rand.Float64()))
+// user returns sub's mirror, made full on first use; nil for "".
+func (p *pacer) user(sub string, now time.Time) *mirror {
+	if sub == "" {
+		return nil
+	}
+	if m := p.users[sub]; m != nil {
+		return m
+	}
+	if len(p.users) >= maxUsers {
+		for s, m := range p.users {
+			if m.inflight == 0 && m.now(now) >= m.size {
+				delete(p.users, s)
+			}
+		}
+	}
+	m := &mirror{size: p.userSize, full: p.userRate, rate: p.userRate, level: p.userSize, at: now}
+	p.users[sub] = m
+	return m
+}
+
+// answer is what the pacer reads from one attempt's outcome.
+type answer struct {
+	got       bool       // an answer came (false: the attempt failed)
+	limited   bool       // status 429
+	userLimit bool       // a 429 from the per-user bucket
+	rl        *RateLimit // the headers, nil when absent
+}
+
+// readAnswer classifies an answer: a 429 whose message names the
+// current_user limit comes from the user's bucket, and its headers describe
+// that bucket; every other answer's headers describe the global bucket.
+func readAnswer(resp *http.Response, body []byte) answer {
+	if resp == nil {
+		return answer{}
+	}
+	a := answer{got: true, limited: resp.StatusCode == http.StatusTooManyRequests, rl: parseRateLimit(resp.Header)}
+	if a.limited {
+		var eb errorBody
+		if json.Unmarshal(body, &eb) == nil {
+			a.userLimit = isUserLimit(eb.Message)
+		}
+	}
+	return a
+}
+
+// isUserLimit reports whether a 429's message is Auth0's for the per-user
+// bucket ("The current_user scope limit has been reached").
+func isUserLimit(message string) bool {
+	return strings.Contains(strings.ToLower(message), "current_user")
+}
+
+// observe updates the mirrors from the answer to a request wait let go. It
+// must be called once for every such request.
+func (p *pacer) observe(t ticket, a answer, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.changed) // wake the waiters: the mirrors change
+	p.changed = make(chan struct{})
+	p.answered = true
+	g := &p.global
+	if t.took && g.inflight > 0 {
+		g.inflight--
+	}
+	if u := t.user; u != nil {
+		if u.inflight > 0 {
+			u.inflight--
+		}
+		switch {
+		case a.userLimit:
+			p.limited(u, a.rl, now)
+		case a.limited:
+			// The global bucket refused it, and Auth0 checks that one
+			// first: the user's bucket was not charged.
+			u.level = min(u.size, u.level+1)
+		case a.got && !a.limited && u.shared:
+			u.rate = min(u.full, u.rate+raise*u.full)
+		}
+	}
+	if !a.got || a.userLimit || a.rl == nil {
+		// The request may still have taken a global token; the next answer
+		// with headers tells.
+		if a.userLimit {
+			g.anchorTook++
+		}
+		return
+	}
+	p.observeGlobal(t, a, now)
+}
+
+// limited corrects a mirror after a 429 from its bucket: the level and reset
+// the answer reports, and a cut share.
+func (p *pacer) limited(m *mirror, rl *RateLimit, now time.Time) {
+	level := 0.0
+	if rl != nil {
+		rl = p.horizon(rl, now)
+		level = float64(rl.Remaining)
+		if m.full > 0 {
+			// The next token comes at the reset: what is there already.
+			level += max(0, 1-m.full*rl.Reset.Sub(now).Seconds()) - 1
+			level = max(level, float64(rl.Remaining)-1)
+		}
+	}
+	m.level, m.at = level-float64(m.inflight), now
+	if m.full <= 0 {
+		return
+	}
+	if !m.shared {
+		m.shared = true
+		m.rate = m.full
+	}
+	if now.Sub(m.lastCut) >= seconds(1/m.rate) {
+		m.rate = max(m.rate*cut, minShare*m.full)
+		m.lastCut = now
+	}
+}
+
+// observeGlobal updates the global mirror from an answer's headers.
+func (p *pacer) observeGlobal(t ticket, a answer, now time.Time) {
+	g := &p.global
+	rl := p.horizon(a.rl, now)
+	obs := float64(rl.Remaining)
+	if g.size == 0 || !t.took {
+		first := g.size == 0
+		g.size, g.reset = float64(rl.Limit), rl.Reset
+		g.level, g.at = obs-float64(g.inflight), now
+		g.anchor(obs, now)
+		// A fresh bucket is full: a first answer that shows fewer tokens
+		// than our requests took shows others' requests.
+		if first && obs < g.size-1-float64(g.inflight) && !a.limited {
+			g.shared = true
+		}
+		return
+	}
+	g.size, g.reset = float64(rl.Limit), rl.Reset
+	if a.limited {
+		predicted := g.now(now) + 1 // this request's token, given back
+		p.limited(g, rl, now)
+		if g.full <= 0 && predicted >= 1 {
+			g.shared = true // a 429 the mirror did not predict
+		}
+		return
+	}
+	g.anchorTook++
+	if t.seq < g.synced {
+		// An answer overtaken by the answer to a later request: its level
+		// is older than the one the mirror holds.
+		return
+	}
+	g.synced = t.seq
+	g.level, g.at = obs-float64(g.inflight), now
+	if g.shared && g.full > 0 {
+		g.rate = min(g.full, g.rate+raise*g.full)
+	}
+	if obs >= g.size {
+		// A full bucket hides its refill: measure from here.
+		g.anchor(obs, now)
+		return
+	}
+	// The refill since the anchor, counted low: the anchor's level may
+	// have been up to a token more than its whole number, and requests in
+	// flight then may have been counted in it already.
+	span := now.Sub(g.anchorAt)
+	if span < window {
+		return
+	}
+	lb := (obs - g.anchorLevel - 1 - float64(g.anchorInflight) + float64(g.anchorTook)) / span.Seconds()
+	if lb > g.full {
+		g.full = lb
+		if !g.shared || g.rate == 0 {
+			g.rate = g.full
+		}
+	}
+}
+
+// anchor starts a new measurement window at level obs.
+func (m *mirror) anchor(obs float64, now time.Time) {
+	m.anchorLevel, m.anchorAt, m.anchorTook, m.anchorInflight = obs, now, 0, m.inflight
+}
+
+// horizon returns rl with its reset no further than maxWait from now.
+func (p *pacer) horizon(rl *RateLimit, now time.Time) *RateLimit {
+	if limit := now.Add(p.maxWait); rl.Reset.After(limit) {
+		c := *rl
+		c.Reset = limit
+		return &c
+	}
+	return rl
 }
 
 func seconds(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
-
-// reserve counts a request as started and returns zero when it may go now,
-// or how long to wait before asking again.
-func (p *pacer) reserve(now time.Time) time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.known {
-		p.inflight++
-		return 0
-	}
-	d := p.delay(now)
-	if d <= 0 {
-		p.inflight++
-		return 0
-	}
-	return min(d, maxPace)
-}
-
-func (p *pacer) delay(now time.Time) time.Duration {
-	avail := p.level - float64(p.inflight)
-	warm := p.first.Add(warmup)
-	if p.crowd < 1.5 {
-		// Alone: spend down to a margin, predicting the refill.
-		if p.recov > 0 {
-			avail = min(p.limit, p.level+p.recov*now.Sub(p.at).Seconds()) - float64(p.inflight)
-		}
-		need := max(1, p.limit*target)
-		if avail >= need {
-			if now.Before(warm) {
-				return warm.Sub(now)
-			}
-			return 0
-		}
-		if p.recov > 0 {
-			return max(seconds((need-avail)/p.recov*1.01), time.Millisecond)
-		}
-		if avail >= 1 {
-			// Probe, to measure the recovery.
-			if now.Before(p.next) {
-				return p.next.Sub(now)
-			}
-			p.next = now.Add(minWindow)
-			return 0
-		}
-		// A little past the reset: the token it announces may land on it.
-		if d := p.reset.Add(resetMargin).Sub(now); d > 0 {
-			return d
-		}
-		return 0
-	}
-	// In a crowd.
-	spendAbove := max(1, p.limit-p.limit*(1-target)/p.crowd)
-	if avail >= spendAbove {
-		if !now.Before(warm) {
-			p.burst++
-			return 0
-		}
-		if now.Before(p.next) {
-			return min(p.next.Sub(now), warm.Sub(now))
-		}
-	}
-	if avail < 1 {
-		if p.recov <= 0 {
-			if d := p.reset.Add(resetMargin).Sub(now); d > 0 {
-				return d + seconds(rand.Float64()*resetSpread)
-			}
-		} else if ready := p.at.Add(seconds((1 - avail) / p.rate)); now.Before(ready) {
-			return ready.Sub(now)
-		}
-	}
-	if now.Before(p.next) {
-		return p.next.Sub(now)
-	}
-	gap := jitter(seconds(1/p.rate), 0.2)
-	if earliest := now.Add(-gap / 2); p.next.Before(earliest) {
-		p.next = earliest
-	}
-	p.next = p.next.Add(gap)
-	return 0
-}
-
-// observe updates the model from an answer's headers; it must be called
-// once for every request reserve let go, with a nil h when the attempt got
-// no answer.
-func (p *pacer) observe(h http.Header, status int, now time.Time) {
-	l, r, reset, ok := parseLimits(h, now)
-	limited := status == http.StatusTooManyRequests
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.inflight > 0 {
-		p.inflight--
-	}
-	if !ok {
-		return
-	}
-	level, limit := float64(r), float64(l)
-	if !p.known || now.Before(p.at) {
-		p.known, p.first, p.limit = true, now, limit
-		// The bucket was full unless others took from it.
-		took := limit - level
-		if limited {
-			took = limit + 1
-		}
-		p.crowd = max(1, took)
-		p.rate = limit * initRate
-		p.next = now.Add(jitter(seconds(1/p.rate), 0.5))
-		p.level, p.at, p.reset, p.burst = level, now, reset, 0
-		p.anchorLevel, p.anchorAt, p.anchorTook = level, now, 0
-		return
-	}
-	dt := now.Sub(p.at)
-	// Refill only adds: a level below what our own requests explain (this
-	// one, and those still in flight, which the server may have taken
-	// before it) means others took from the bucket.
-	own := 1 + float64(p.inflight)
-	expect := p.level - own
-	if p.crowd < 1.5 && p.recov > 0 {
-		expect = min(p.limit, p.level+p.recov*dt.Seconds()) - own
-	}
-	if limited {
-		expect++ // this request took nothing
-	}
-	// A 429 counts only when the level and our requests in flight said a
-	// request was there: a burst of our own requests explains the rest.
-	if others := expect - level; others >= 1 {
-		if p.crowd < 1.5 {
-			// Newly in a crowd: pace at a share of what we measured.
-			c := max(2, 1+others)
-			if p.recov > 0 {
-				p.rate = max(p.recov/c, minRate)
-			}
-			p.next = now.Add(jitter(seconds(1/p.rate), 0.5))
-		}
-		p.crowd = max(p.crowd, 1+others, 2)
-	}
-	moved := level - p.level + float64(p.burst)
-	p.limit, p.level, p.at, p.reset = limit, level, now, reset
-	p.burst = 0
-	half := p.limit / 2
-	if limited {
-		// One cut per pacing interval: the 429s of requests sent together
-		// tell one thing.
-		if now.Sub(p.lastCut) >= seconds(1/p.rate) {
-			p.rate = max(p.rate*backoff429, minRate)
-			p.lastCut = now
-		}
-		p.next = now.Add(jitter(seconds(1/p.rate), 0.5))
-		p.anchorLevel, p.anchorAt, p.anchorTook = level, now, 0
-		return
-	}
-	p.anchorTook++
-	if p.crowd >= 1.5 {
-		// Steer the rate by the level against the target and by its
-		// movement. Both are the same for every client sharing the
-		// bucket, so all scale by the same factor and their sum behaves
-		// as one client's rate.
-		step := min(dt, maxStep).Seconds()
-		p.rate *= math.Exp(kp*step*(level-target*p.limit)/half + kd*moved/half)
-		p.rate = min(max(p.rate, minRate), 1000*p.limit)
-	}
-	span := now.Sub(p.anchorAt)
-	if span < minWindow {
-		return
-	}
-	// A full bucket hides refill.
-	full := level >= p.limit-1 && p.anchorLevel >= p.limit-1
-	got := level - p.anchorLevel + float64(p.anchorTook)
-	if got < minRecovered && span < time.Second && !full {
-		return // too few tokens yet to read a rate from integer levels
-	}
-	recovered := got / span.Seconds()
-	p.anchorLevel, p.anchorAt, p.anchorTook = level, now, 0
-	switch {
-	case recovered <= 0:
-	case full || level >= p.limit-1:
-		// The bucket filled up in the window, so it refilled faster than
-		// we took: the sample is only a lower bound. Probe above it.
-		p.recov = max(p.recov*probeUp, recovered)
-	case p.recov == 0:
-		p.recov = recovered
-	default:
-		p.recov += recovAlpha * (recovered - p.recov)
-	}
-	if level >= p.limit-1 && p.crowd >= 1.5 {
-		p.crowd = max(2, p.crowd*crowdDecay)
-	}
-}
-
-// parseLimits reads the X-RateLimit-* headers; ok is false when they are
-// absent or malformed.
-func parseLimits(h http.Header, now time.Time) (limit, remaining int, reset time.Time, ok bool) {
-	ls, rs := h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining")
-	if ls == "" || rs == "" {
-		return 0, 0, time.Time{}, false
-	}
-	l, err1 := strconv.Atoi(ls)
-	r, err2 := strconv.Atoi(rs)
-	if err1 != nil || err2 != nil || l <= 0 || r < 0 || r > l {
-		return 0, 0, time.Time{}, false
-	}
-	reset = now
-	if s, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil && s > 0 {
-		reset = time.Unix(s, 0)
-	}
-	return l, r, reset, true
-}
-
-// retryAfter is how long to wait before retrying after a 429.
-func (p *pacer) retryAfter(e *Error, now time.Time) time.Duration {
-	if e.RetryAfter > 0 {
-		return min(e.RetryAfter, maxPace)
-	}
-	p.mu.Lock()
-	next, known, measured := p.next, p.known, p.recov > 0
-	p.mu.Unlock()
-	if known && measured {
-		return min(max(next.Sub(now), time.Millisecond), maxPace)
-	}
-	if e.RateLimit != nil {
-		if d := e.RateLimit.Reset.Add(resetMargin).Sub(now); d > 0 {
-			return min(d+seconds(rand.Float64()*resetSpread), maxPace)
-		}
-	}
-	return 0
-}
 
 // sleep waits for d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {

@@ -154,12 +154,14 @@ func TestDeadlineEndsASlowCall(t *testing.T) {
 }
 
 // TestPacingAvoids429s runs sequential calls against Auth0's Free-plan
-// bucket (burst 2, 2/s): the client paces from the headers and spends no
-// request on a 429, and finishes close to the bucket's minimum time.
+// global bucket (burst 2, 2/s) with a per-user bucket that does not bind:
+// the client paces from the headers and spends no request on a 429, and
+// finishes close to the bucket's minimum time.
 func TestPacingAvoids429s(t *testing.T) {
 	t.Parallel()
-	bubble(t, []apitest.Option{apitest.WithRateLimit(2, 2)}, func(t *testing.T, tn *apitest.Tenant) {
-		c := newClient(t, tn, alice, allScopes)
+	opts := []apitest.Option{apitest.WithPlan(apitest.PlanFree), apitest.WithCurrentUserLimit(100, 6000)}
+	bubble(t, opts, func(t *testing.T, tn *apitest.Tenant) {
+		c := newClient(t, tn, alice, allScopes, api.WithCurrentUserLimit(100, 6000))
 		const n = 20
 		start := time.Now()
 		for i := range n {

@@ -1,24 +1,99 @@
 package api
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/auth0me/auth0me/internal/bearer"
+	"github.com/auth0me/auth0me/scopeguard"
 )
 
-// capTransport sits below the guard, so it sees the request with the
-// token's Authorization header. It caps every response body, logs each
-// exchange at debug level with that header redacted, and records the token
-// in the call's sentTokens (from the request's context) so that errors and
-// log lines made from the answer can redact it.
+// pacedTransport sits below the guard, so that a request the guard refuses
+// never waits: it waits for the client-side limiter and the pacer, sends,
+// and tells the pacer what came back. It reads the user, whose bucket the
+// request takes from, from the token the guard put in the request.
+type pacedTransport struct {
+	base    http.RoundTripper
+	pacer   *pacer        // nil: no pacing
+	limiter *rate.Limiter // nil: none
+}
+
+func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	if t.limiter != nil {
+		if err := t.limiter.Wait(ctx); err != nil {
+			closeBody(req)
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
+			// The limiter refuses at once a wait that would outlast the
+			// deadline.
+			return nil, fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		}
+	}
+	if t.pacer == nil {
+		return t.base.RoundTrip(req)
+	}
+	tk, err := t.pacer.wait(ctx, subject(req))
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		t.pacer.observe(tk, answer{}, time.Now())
+		return nil, err
+	}
+	var body []byte
+	if resp.StatusCode == http.StatusTooManyRequests {
+		// The pacer reads which limit was reached from the body.
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorText*4))
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+	}
+	t.pacer.observe(tk, readAnswer(resp, body), time.Now())
+	return resp, nil
+}
+
+// subject returns the sub of the request's bearer token, or "".
+func subject(req *http.Request) string {
+	scheme, tok, _ := strings.Cut(req.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	cl, err := scopeguard.ParseClaims(tok)
+	if err != nil {
+		return ""
+	}
+	return cl.Subject
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// capTransport sits below the guard and the pacing, so it sees the request
+// with the token's Authorization header. It bounds each attempt by the
+// timeout, caps every response body, logs each exchange at debug level
+// with that header redacted, and records the token in the call's
+// sentTokens (from the request's context) so that errors and log lines
+// made from the answer can redact it.
 type capTransport struct {
-	base   http.RoundTripper
-	max    int64
-	logger *slog.Logger // nil: no logging
+	base    http.RoundTripper
+	max     int64
+	timeout time.Duration // per attempt, up to the body's Close; 0: none
+	logger  *slog.Logger  // nil: no logging
 }
 
 func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -26,6 +101,34 @@ func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st, _ := req.Context().Value(sentTokensKey{}).(*sentTokens)
 	st.add(tok)
 	start := time.Now()
+	cancel := context.CancelFunc(func() {})
+	if t.timeout > 0 {
+		var ctx context.Context
+		ctx, cancel = context.WithTimeout(req.Context(), t.timeout)
+		req = req.WithContext(ctx)
+	}
+	resp, err := t.roundTrip(req, tok, start)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody ends an attempt's timeout when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+func (t *capTransport) roundTrip(req *http.Request, tok string, start time.Time) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if t.logger != nil && t.logger.Enabled(req.Context(), slog.LevelDebug) {
 		attrs := []slog.Attr{

@@ -28,6 +28,9 @@ func auth0meOptions(cfg Config, extra ...api.Option) []api.Option {
 	if cfg.HTTPClient != nil {
 		opts = append(opts, api.WithHTTPClient(cfg.HTTPClient))
 	}
+	if cfg.Uncoalesced {
+		opts = append(opts, api.WithoutCoalescing())
+	}
 	return append(opts, extra...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	v1 "github.com/auth0/go-auth0/management"
 	v3 "github.com/auth0/go-auth0/v3/management"
@@ -60,6 +61,8 @@ type Config struct {
 	// Retries keeps the library's default retry settings; false turns
 	// retries off.
 	Retries bool
+	// Uncoalesced turns auth0me's coalescing off.
+	Uncoalesced bool
 }
 
 // New builds lib's Client for cfg.
@@ -85,7 +88,11 @@ func newV1(cfg Config) (*v1Client, error) {
 	// WithInsecure switches the scheme to http and sets a static token,
 	// so WithStaticToken must come after it. New prefixes "https://" to the
 	// domain and parses it, so host:port keeps its port.
-	opts := []v1.Option{v1.WithInsecure(), v1.WithStaticToken(cfg.Token)}
+	// For an https tenant (apitest's memory network) the scheme stays.
+	opts := []v1.Option{v1.WithStaticToken(cfg.Token)}
+	if !strings.HasPrefix(cfg.BaseURL, "https://") {
+		opts = []v1.Option{v1.WithInsecure(), v1.WithStaticToken(cfg.Token)}
+	}
 	if !cfg.Retries {
 		opts = append(opts, v1.WithNoRetries())
 	}

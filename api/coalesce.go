@@ -1,0 +1,227 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/auth0me/auth0me/gen"
+	"github.com/auth0me/auth0me/scopeguard"
+)
+
+// Coalescing (on unless WithoutCoalescing): a user's calls that wait for
+// one another share requests, which matters when each user may make 10
+// requests a minute.
+//
+//   - UpdateMetadata: a user's PATCHes go one at a time. Calls made while
+//     one is being sent (paced, sent, retried) wait in a batch and then go
+//     as one PATCH whose user_metadata is their maps merged in call order at
+//     the first level: a later value wins, nil deletes. That is what sending
+//     them one after another would leave. An empty map, which removes every
+//     key, is a barrier: it goes alone, never merged with the calls before
+//     or after it. A batch is closed when its merged body would pass Auth0's
+//     1 MB request limit. Every caller of a batch gets the profile the PATCH
+//     returned, or its error; a caller whose context ends before its batch
+//     is sent leaves the batch and its map is not sent.
+//   - Me and Enrollments: concurrent calls share one GET
+//     (golang.org/x/sync/singleflight).
+//
+// Calls are merged only when made through the same Client or view (the
+// same token source), so that the token the shared request is sent with is
+// the token each of them would have been sent with.
+type coalescer struct {
+	gets singleflight.Group
+
+	mu      sync.Mutex
+	patches map[*scopeguard.Transport]*patchQueue // by view
+	flights map[string]*flight                    // by operation and view
+}
+
+func newCoalescer() *coalescer {
+	return &coalescer{patches: map[*scopeguard.Transport]*patchQueue{}, flights: map[string]*flight{}}
+}
+
+// maxMergedBody keeps a merged PATCH body under Auth0's 1 MB request limit,
+// with room for the envelope {"user_metadata":...}.
+const maxMergedBody = 1<<20 - 1024
+
+// patchQueue is one token's PATCHes not yet answered, oldest first; the
+// first is being sent by the queue's driver.
+type patchQueue struct {
+	batches []*batch
+}
+
+// batch is the calls that go as one PATCH.
+type batch struct {
+	calls   []*patchCall
+	size    int  // the sum of the calls' JSON sizes: a bound of the merged size
+	barrier bool // an empty map: nothing joins it
+	ctx     context.Context
+	cancel  context.CancelFunc // ends ctx: every caller left, or sent
+	send    func(context.Context, map[string]any) (exchange, error)
+	waiting int // callers still waiting
+	done    chan struct{}
+	// Set once sent:
+	ex  exchange
+	err error
+}
+
+type patchCall struct {
+	md   map[string]any
+	left bool // the caller's context ended before the batch was sent
+}
+
+// key returns the coalescing key of the view, its guard, and false when
+// coalescing is off.
+func (c *Client) key() (*scopeguard.Transport, bool) {
+	return c.guard, c.coalesce
+}
+
+// shareGet runs get once for concurrent callers with the same token and
+// operation. The shared call runs until every caller has left or it ends.
+func (c *Client) shareGet(ctx context.Context, op string, get func(context.Context) (exchange, error)) (exchange, error) {
+	view, ok := c.key()
+	if !ok {
+		return get(ctx)
+	}
+	co := c.coalescer
+	key := fmt.Sprintf("%s %p", op, view)
+	co.mu.Lock()
+	f := co.flights[key]
+	if f == nil {
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		f = &flight{ctx: fctx, cancel: cancel}
+		co.flights[key] = f
+	}
+	f.n++
+	co.mu.Unlock()
+	ch := co.gets.DoChan(key, func() (any, error) {
+		defer func() {
+			co.mu.Lock()
+			if co.flights[key] == f {
+				delete(co.flights, key)
+			}
+			co.mu.Unlock()
+			f.cancel()
+		}()
+		return get(f.ctx)
+	})
+	leave := func() {
+		co.mu.Lock()
+		if f.n--; f.n == 0 {
+			f.cancel()
+		}
+		co.mu.Unlock()
+	}
+	select {
+	case r := <-ch:
+		leave()
+		return r.Val.(exchange), r.Err
+	case <-ctx.Done():
+		leave()
+		return exchange{}, fmt.Errorf("api: %s: %w", op, context.Cause(ctx))
+	}
+}
+
+// flight is the context of one shared GET: it keeps the first caller's
+// values but not its cancellation, and ends when the last caller leaves.
+type flight struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	n      int // callers waiting
+}
+
+// patch sends md, whose JSON body is size bytes, as a PATCH of
+// user_metadata, merged with the calls of the same view that wait with it.
+// send makes the call: with a nil map it sends md's own body, else the
+// merged map.
+func (c *Client) patch(ctx context.Context, md map[string]any, size int, send func(context.Context, map[string]any) (exchange, error)) (exchange, error) {
+	key, ok := c.key()
+	if !ok {
+		return send(ctx, nil)
+	}
+	co := c.coalescer
+	call := &patchCall{md: md}
+	co.mu.Lock()
+	q := co.patches[key]
+	if q == nil {
+		q = &patchQueue{}
+		co.patches[key] = q
+		go co.drive(key, q)
+	}
+	barrier := len(md) == 0
+	var b *batch
+	// The last batch takes the call unless it is being sent (the first),
+	// is a barrier, or would pass the size limit.
+	if n := len(q.batches); n > 1 && !barrier {
+		if last := q.batches[n-1]; !last.barrier && last.size+size <= maxMergedBody {
+			b = last
+		}
+	}
+	if b == nil {
+		bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		b = &batch{barrier: barrier, ctx: bctx, cancel: cancel, send: send, done: make(chan struct{})}
+		q.batches = append(q.batches, b)
+	}
+	b.calls = append(b.calls, call)
+	b.size += size
+	b.waiting++
+	co.mu.Unlock()
+
+	select {
+	case <-b.done:
+		return b.ex, b.err
+	case <-ctx.Done():
+	}
+	co.mu.Lock()
+	select {
+	case <-b.done:
+		co.mu.Unlock()
+		return b.ex, b.err
+	default:
+	}
+	call.left = true
+	if b.waiting--; b.waiting == 0 {
+		b.cancel()
+	}
+	co.mu.Unlock()
+	return exchange{}, fmt.Errorf("api: %s: %w", gen.OpPatchUsersByID, context.Cause(ctx))
+}
+
+// drive sends the queue's batches one after another, each once the one
+// before it is answered, and ends when the queue is empty.
+func (co *coalescer) drive(key *scopeguard.Transport, q *patchQueue) {
+	for {
+		co.mu.Lock()
+		if len(q.batches) == 0 {
+			delete(co.patches, key)
+			co.mu.Unlock()
+			return
+		}
+		b := q.batches[0]
+		merged := map[string]any{}
+		n := 0
+		for _, call := range b.calls {
+			if !call.left {
+				n++
+				for k, v := range call.md {
+					merged[k] = v
+				}
+			}
+		}
+		if n == 1 && !b.calls[0].left {
+			merged = nil // the first call alone: its own body
+		}
+		co.mu.Unlock()
+		if n > 0 {
+			b.ex, b.err = b.send(b.ctx, merged)
+		}
+		b.cancel()
+		co.mu.Lock()
+		q.batches = q.batches[1:]
+		close(b.done)
+		co.mu.Unlock()
+	}
+}
