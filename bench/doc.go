@@ -5,8 +5,8 @@
 // The package holds what the benchmarks share: one adapter per library
 // over the seven current-user operations (Client), an in-memory
 // RoundTripper that answers the bodies Auth0 sent in the recordings of
-// ../shared/auth0/recordings (Recorded), the rate-limit goodput driver
-// (Goodput), the many-users memory probe (ManyUsers) and the writer of
+// ../shared/auth0/recordings (Recorded), the rate-limit scenarios
+// (Scenarios, RunScenario), the many-users memory probe (ManyUsers) and the writer of
 // RESULTS.md (WriteResults). run.sh runs everything; the figures and the
 // commands are in RESULTS.md.
 //

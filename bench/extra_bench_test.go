@@ -2,13 +2,11 @@ package bench_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/auth0me/auth0me/bench"
 	"github.com/auth0me/auth0me/scopeguard"
@@ -148,43 +146,6 @@ func BenchmarkManyUsers(b *testing.B) {
 			}
 			b.ReportMetric(use.PerView, "B/view")
 			b.ReportMetric(use.PerCached, "B/cached")
-		})
-	}
-}
-
-// Goodput scenario parameters (issue 7: e.g. 300 writes, burst 10, 100/s).
-const (
-	goodputN       = 300
-	goodputBurst   = 10
-	goodputRate    = 100
-	goodputTimeout = 90 * time.Second
-)
-
-// BenchmarkGoodput runs the rate-limit goodput scenario for each library
-// (default retry settings) and K = 1, 4, 16 clients, over loopback, and
-// reports completion time over the theoretical minimum (x-min), 429
-// answers as a percentage of requests (%429), 429 answers (n429) and
-// failed operations (failed). Run it with -benchtime=1x.
-func BenchmarkGoodput(b *testing.B) {
-	for _, k := range []int{1, 4, 16} {
-		b.Run(fmt.Sprintf("K=%d", k), func(b *testing.B) {
-			for _, lib := range bench.Libraries {
-				b.Run("lib="+string(lib), func(b *testing.B) {
-					var r bench.GoodputResult
-					for range b.N {
-						var err error
-						r, err = bench.Goodput(bench.GoodputConfig{Lib: lib, N: goodputN, K: k, Burst: goodputBurst, PerSecond: goodputRate, Timeout: goodputTimeout})
-						if err != nil {
-							b.Fatal(err)
-						}
-					}
-					b.ReportMetric(r.Ratio(), "x-min")
-					b.ReportMetric(100*r.TooManyShare(), "%429")
-					b.ReportMetric(float64(r.TooMany), "n429")
-					b.ReportMetric(float64(r.Failed), "failed")
-					b.ReportMetric(float64(r.Requests), "requests")
-				})
-			}
 		})
 	}
 }

@@ -2,8 +2,8 @@
 # run.sh: every auth0me benchmark side by side with go-auth0 v1 and v3, then
 # RESULTS.md. Run from anywhere: `bench/run.sh` (make bench calls it).
 # Loopback and memory only. Knobs (environment): COUNT (samples per
-# benchmark, default 6), BENCHTIME (default 200ms), GOODPUT_COUNT (peers,
-# default 1), AUTH0ME_GOODPUT_COUNT (default 3), FIRSTCALL_N, MANY_COUNT,
+# benchmark, default 6), BENCHTIME (default 200ms), SCENARIO_RUNS (runs of
+# each rate-limit scenario per library, default 5), FIRSTCALL_N, MANY_COUNT,
 # GO, BENCHSTAT.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,8 +13,7 @@ COUNT=${COUNT:-6}
 BENCHTIME=${BENCHTIME:-200ms}
 FIRSTCALL_N=${FIRSTCALL_N:-2000}
 MANY_COUNT=${MANY_COUNT:-3}
-GOODPUT_COUNT=${GOODPUT_COUNT:-1}
-AUTH0ME_GOODPUT_COUNT=${AUTH0ME_GOODPUT_COUNT:-3}
+SCENARIO_RUNS=${SCENARIO_RUNS:-5}
 start=$(date +%s)
 mkdir -p out
 : > out/commands.txt
@@ -53,13 +52,12 @@ run out/firstcall.txt $T -test.run '^$' -test.bench '^BenchmarkFirstCall$' -test
 	-test.count "$COUNT" -test.benchtime "${FIRSTCALL_N}x"
 run out/many.txt $T -test.run '^$' -test.bench '^BenchmarkManyUsers$' \
 	-test.count "$MANY_COUNT" -test.benchtime 1x
-# auth0me's scenarios take seconds, the peers' tens of seconds (they wait a
-# second or more after every 429): auth0me gets AUTH0ME_GOODPUT_COUNT samples.
-run out/goodput-auth0me.txt $T -test.run '^$' -test.bench '^BenchmarkGoodput$//^lib=auth0me$' \
-	-test.count "$AUTH0ME_GOODPUT_COUNT" -test.benchtime 1x -test.timeout 30m
-run out/goodput-peers.txt $T -test.run '^$' -test.bench '^BenchmarkGoodput$//^lib=go-auth0' \
-	-test.count "$GOODPUT_COUNT" -test.benchtime 1x -test.timeout 30m
-cat out/goodput-auth0me.txt out/goodput-peers.txt > out/goodput.txt
+# Issue 11's rate-limit scenarios, every library, each run in a synctest
+# bubble (minutes of bucket time in seconds of real time).
+echo "AUTH0ME_BENCH_SCENARIOS=out/scenarios.jsonl AUTH0ME_BENCH_SCENARIO_RUNS=$SCENARIO_RUNS $T -test.run ^TestScenarios\$ -test.v > out/scenarios.txt" >> out/commands.txt
+echo "== TestScenarios" >&2
+AUTH0ME_BENCH_SCENARIOS=out/scenarios.jsonl AUTH0ME_BENCH_SCENARIO_RUNS=$SCENARIO_RUNS \
+	$T -test.run '^TestScenarios$' -test.v -test.timeout 20m > out/scenarios.txt || { tail -50 out/scenarios.txt >&2; exit 1; }
 run out/profile.txt $T -test.run '^$' -test.bench '^BenchmarkOp$/^net=memory$//^lib=auth0me$' -test.benchmem \
 	-test.benchtime 1s -test.cpuprofile out/cpu.prof -test.memprofile out/mem.prof
 
@@ -72,7 +70,6 @@ bstat out/benchstat-op.txt -filter '.name:Op' -col /lib out/op.txt
 bstat out/benchstat-guard.txt -filter '.name:Guard' -col /rt out/op.txt
 bstat out/benchstat-firstcall.txt -col /lib out/firstcall.txt
 bstat out/benchstat-many.txt -col /lib out/many.txt
-bstat out/benchstat-goodput.txt -col /lib out/goodput.txt
 
 elapsed=$(( $(date +%s) - start ))
 $GO run ./cmd/benchreport -dir out -elapsed "$elapsed" -o RESULTS.md
