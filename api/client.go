@@ -82,9 +82,11 @@ type config struct {
 	maxBody   int64
 	guardOpts []scopeguard.Option
 	limiter   *rate.Limiter
-	// The per-user bucket the pacer assumes.
+	// The per-user bucket the pacer assumes; userLimitSet: given by
+	// WithCurrentUserLimit, which arms it from the start.
 	userBurst     int
 	userPerMinute float64
+	userLimitSet  bool
 }
 
 // WithBaseURL replaces the base https://{domain}/api/v2/. It must be https,
@@ -214,15 +216,20 @@ func WithMaxWait(d time.Duration) Option {
 	}
 }
 
-// WithCurrentUserLimit sets the per-user bucket the pacing assumes: burst
-// requests, refilled at perMinute per minute (default Auth0's,
-// DefaultCurrentUserBurst and DefaultCurrentUserPerMinute).
+// WithCurrentUserLimit sets the per-user bucket the pacing assumes, burst
+// requests refilled at perMinute per minute (default Auth0's,
+// DefaultCurrentUserBurst and DefaultCurrentUserPerMinute), and paces every
+// user's calls by it from the first call. Without it, a Client paces by the
+// per-user bucket once it has seen an answer with X-RateLimit-* headers
+// (Auth0 sends them on every answer), or, for one user, once that user's
+// bucket answered 429; a tenant that sends neither (such as apitest without
+// limits) is not held back.
 func WithCurrentUserLimit(burst int, perMinute float64) Option {
 	return func(c *config) error {
 		if burst < 1 || !(perMinute > 0) || perMinute > 1e6 {
 			return fmt.Errorf("%w: current_user limit burst %d, %v per minute", ErrOption, burst, perMinute)
 		}
-		c.userBurst, c.userPerMinute = burst, perMinute
+		c.userBurst, c.userPerMinute, c.userLimitSet = burst, perMinute, true
 		return nil
 	}
 }
@@ -300,7 +307,7 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 	capped := &capTransport{base: base, max: cfg.maxBody, timeout: hc.Timeout, logger: cfg.logger}
 	paced := &pacedTransport{base: capped, limiter: cfg.limiter}
 	if cfg.pacing {
-		paced.pacer = newPacer(cfg.maxWait, cfg.userBurst, cfg.userPerMinute)
+		paced.pacer = newPacer(cfg.maxWait, cfg.userBurst, cfg.userPerMinute, cfg.userLimitSet)
 	}
 	// The client's own base comes last: it paces, caps bodies and sees the
 	// token that errors must redact, so a scopeguard.WithBase cannot

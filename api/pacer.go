@@ -25,9 +25,14 @@ import (
 //     Auth0 documents (WithCurrentUserLimit changes them). Auth0 sends the
 //     headers of a user's bucket only on the 429 that bucket causes, so the
 //     mirror is the model: a Client that is the only one acting for a user
-//     never meets that 429. When it does meet one, others act for the user
-//     too (another process, another Client): the mirror is set to the level
-//     and reset the 429 reports, and its rate is cut.
+//     never meets that 429. The mirrors count every request but hold none
+//     back until the Client knows the tenant rate-limits: an answer with
+//     X-RateLimit-* headers, which Auth0 sends on every answer, arms them
+//     all (WithCurrentUserLimit arms them from the start), and a user's
+//     first 429 from that user's bucket arms that user's. A 429 from a
+//     user's bucket otherwise means others act for the user too (another
+//     process, another Client): the mirror is set to the level and reset
+//     the 429 reports, and its rate is cut.
 //   - The global mirror knows nothing before the first answer: until an
 //     answer comes, one request is sent at a time. From then on every answer
 //     sets its size (X-RateLimit-Limit) and level (X-RateLimit-Remaining,
@@ -58,9 +63,13 @@ import (
 type pacer struct {
 	maxWait  time.Duration
 	userSize float64 // per-user bucket size
+	// armed: the per-user mirrors hold requests back. A Client arms them
+	// when it learns the tenant rate-limits: an answer with X-RateLimit-*
+	// headers (Auth0 sends them), or WithCurrentUserLimit.
 	userRate float64 // per-user refill, tokens per second
 
 	mu       sync.Mutex
+	armed    bool
 	users    map[string]*mirror
 	global   mirror
 	seq      uint64        // requests let go so far
@@ -111,6 +120,7 @@ type mirror struct {
 	// inflight counts requests that took from the mirror and are not
 	// answered yet.
 	inflight int
+	armed    bool   // per-user: a 429 from this user's bucket was seen
 	synced   uint64 // the seq of the request whose answer set the level
 	shared   bool
 	lastCut  time.Time
@@ -122,8 +132,9 @@ type mirror struct {
 	anchorInflight int
 }
 
-func newPacer(maxWait time.Duration, userBurst int, userPerMinute float64) *pacer {
+func newPacer(maxWait time.Duration, userBurst int, userPerMinute float64, armed bool) *pacer {
 	return &pacer{
+		armed:    armed,
 		maxWait:  maxWait,
 		userSize: float64(userBurst),
 		userRate: userPerMinute / 60,
@@ -211,7 +222,9 @@ func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
 			d = forever // one request at a time until the first answer
 		}
 		if u != nil {
-			d = max(d, u.delay(now))
+			if p.armed || u.armed {
+				d = max(d, u.delay(now))
+			}
 		}
 		if d <= 0 {
 			p.seq++
@@ -299,6 +312,10 @@ func (p *pacer) observe(t ticket, a answer, now time.Time) {
 	close(p.changed) // wake the waiters: the mirrors change
 	p.changed = make(chan struct{})
 	p.answered = true
+	armedBefore := p.armed
+	if a.rl != nil && !a.userLimit {
+		p.armed = true // the global bucket's headers: the tenant rate-limits
+	}
 	g := &p.global
 	if t.took && g.inflight > 0 {
 		g.inflight--
@@ -308,6 +325,11 @@ func (p *pacer) observe(t ticket, a answer, now time.Time) {
 			u.inflight--
 		}
 		switch {
+		case a.userLimit && !armedBefore && !u.armed:
+			// The first sign of the user's bucket: the mirror learns its
+			// level, and paces from now on.
+			u.armed = true
+			p.sync(u, a.rl, now)
 		case a.userLimit:
 			p.limited(u, a.rl, now)
 		case a.limited:
@@ -329,20 +351,26 @@ func (p *pacer) observe(t ticket, a answer, now time.Time) {
 	p.observeGlobal(t, a, now)
 }
 
-// limited corrects a mirror after a 429 from its bucket: the level and reset
-// the answer reports, and a cut share.
-func (p *pacer) limited(m *mirror, rl *RateLimit, now time.Time) {
+// sync sets a mirror to the level and reset a 429 from its bucket reports.
+func (p *pacer) sync(m *mirror, rl *RateLimit, now time.Time) {
 	level := 0.0
 	if rl != nil {
 		rl = p.horizon(rl, now)
 		level = float64(rl.Remaining)
 		if m.full > 0 {
-			// The next token comes at the reset: what is there already.
-			level += max(0, 1-m.full*rl.Reset.Sub(now).Seconds()) - 1
-			level = max(level, float64(rl.Remaining)-1)
+			// The next token comes by the reset, so the part of it
+			// already refilled is at least what the time left does not
+			// cover.
+			level += max(0, 1-m.full*rl.Reset.Sub(now).Seconds())
 		}
 	}
 	m.level, m.at = level-float64(m.inflight), now
+}
+
+// limited corrects a mirror after a 429 from its bucket: the level and reset
+// the answer reports, and a cut share.
+func (p *pacer) limited(m *mirror, rl *RateLimit, now time.Time) {
+	p.sync(m, rl, now)
 	if m.full <= 0 {
 		return
 	}
