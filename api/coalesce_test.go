@@ -136,8 +136,9 @@ func TestCoalescedCallersShareTheError(t *testing.T) {
 			t.Fatalf("first call: %v", errs[0])
 		}
 		for i := 1; i < 3; i++ {
-			if !errors.Is(errs[i], api.ErrServer) {
-				t.Errorf("call %d: error %v, want the merged request's ErrServer", i, errs[i])
+			var ae *api.Error
+			if !errors.As(errs[i], &ae) || ae.StatusCode != 500 {
+				t.Errorf("call %d: error %v, want the merged request's 500", i, errs[i])
 			}
 		}
 		if n := len(patches(t, tn)); n != 2 {
