@@ -126,7 +126,11 @@
 // its requests for both: it keeps a mirror of each bucket (one per user,
 // one global) and sends when every mirror holds a token. A user's mirror
 // starts full at Auth0's size (WithCurrentUserLimit changes it), so one
-// user's empty bucket never slows another user's calls. The global mirror
+// user's empty bucket never slows another user's calls. It holds calls
+// back once the Client knows the tenant rate-limits: from the first answer
+// with X-RateLimit-* headers (Auth0 sends them on every answer), for one
+// user from that user's first current_user 429, or from the start with
+// WithCurrentUserLimit. The global mirror
 // reads each answer's X-RateLimit-* headers and measures the refill; where
 // a 429 shows that others share a bucket, the Client's share of it follows
 // AIMD, as TCP's window does. The pacing runs below the guard, so a call
