@@ -315,21 +315,27 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 	}
 	out.Header["Authorization"] = []string{e.auth}
 	if r.user >= 0 && segs[r.user] != e.escSub {
-		segs[r.user] = e.escSub
-		if err := setPath(out.URL, t.url.Path+strings.Join(segs, "/")); err != nil {
+		if err := substitute(out.URL, path, len(t.url.Path), segs, r.user, e.escSub); err != nil {
 			return nil, paramError(r, r.segs[r.user].param, redact(c.Subject), "cannot be substituted")
 		}
 	}
 	return out, nil
 }
 
-// setPath sets u's path to the escaped path esc, in both forms url.URL keeps.
-func setPath(u *url.URL, esc string) error {
-	dec, err := url.PathUnescape(esc)
+// substitute sets u's path to the escaped path, whose segments below the
+// base path (of length base) are segs, with segment i replaced by esc; it
+// sets URL.Path and URL.RawPath to match.
+func substitute(u *url.URL, path string, base int, segs []string, i int, esc string) error {
+	start := base
+	for _, s := range segs[:i] {
+		start += len(s) + 1
+	}
+	p := path[:start] + esc + path[start+len(segs[i]):]
+	dec, err := url.PathUnescape(p)
 	if err != nil {
 		return err
 	}
-	u.Path, u.RawPath = dec, esc
+	u.Path, u.RawPath = dec, p
 	return nil
 }
 
@@ -368,7 +374,7 @@ func (t *Transport) sameHost(hostname, port string) bool {
 // (the first of a map iteration, which Go randomises) is evicted. Entries
 // are never modified.
 type claimsCache struct {
-	mu  sync.Mutex
+	mu  sync.RWMutex
 	m   map[string]*entry
 	max int
 }
@@ -382,9 +388,9 @@ type entry struct {
 }
 
 func (c *claimsCache) get(token string) (*entry, error) {
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.m[token]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok {
 		return e, nil
 	}
