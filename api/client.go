@@ -305,7 +305,7 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 		base = http.DefaultTransport
 	}
 	capped := &capTransport{base: base, max: cfg.maxBody, timeout: hc.Timeout, logger: cfg.logger}
-	paced := &pacedTransport{base: capped, limiter: cfg.limiter}
+	paced := &pacedTransport{base: capped, limiter: cfg.limiter, subs: map[string]string{}}
 	if cfg.pacing {
 		paced.pacer = newPacer(cfg.maxWait, cfg.userBurst, cfg.userPerMinute, cfg.userLimitSet)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -24,6 +25,9 @@ type pacedTransport struct {
 	base    http.RoundTripper
 	pacer   *pacer        // nil: no pacing
 	limiter *rate.Limiter // nil: none
+
+	mu   sync.Mutex
+	subs map[string]string // token to sub
 }
 
 func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -42,7 +46,7 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.pacer == nil {
 		return t.base.RoundTrip(req)
 	}
-	tk, err := t.pacer.wait(ctx, subject(req))
+	tk, err := t.pacer.wait(ctx, t.subject(req))
 	if err != nil {
 		closeBody(req)
 		return nil, err
@@ -64,18 +68,35 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// subject returns the sub of the request's bearer token, or "".
-func subject(req *http.Request) string {
-	scheme, tok, _ := strings.Cut(req.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+// subject returns the sub of the request's bearer token, or "". Tokens
+// repeat from call to call, so their subs are kept (a bounded set, emptied
+// when full) rather than parsed each time.
+func (t *pacedTransport) subject(req *http.Request) string {
+	tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	if !ok {
 		return ""
 	}
-	cl, err := scopeguard.ParseClaims(tok)
-	if err != nil {
-		return ""
+	t.mu.Lock()
+	sub, ok := t.subs[tok]
+	t.mu.Unlock()
+	if ok {
+		return sub
 	}
-	return cl.Subject
+	if cl, err := scopeguard.ParseClaims(tok); err == nil {
+		sub = cl.Subject
+	}
+	t.mu.Lock()
+	if len(t.subs) >= maxSubs {
+		clear(t.subs)
+	}
+	t.subs[tok] = sub
+	t.mu.Unlock()
+	return sub
 }
+
+// maxSubs bounds the tokens whose subs the pacing keeps: a server acting
+// for a few thousand users at once.
+const maxSubs = 4096
 
 func closeBody(req *http.Request) {
 	if req.Body != nil {
