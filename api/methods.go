@@ -145,11 +145,10 @@ func (c *Client) LinkIdentity(ctx context.Context, secondaryIDToken string) ([]I
 }
 
 // idTokenClaims are the claims of an ID token that Auth0 checks before
-// linking. go-jose's JSON decoder matches claim names exactly, as JWT
-// requires: "Aud" is not "aud".
+// linking.
 type idTokenClaims struct {
-	Subject  string       `json:"sub"`
-	Audience jwt.Audience `json:"aud"`
+	Subject  string
+	Audience jwt.Audience
 }
 
 // readIDToken reads an ID token's algorithm and claims with go-jose,
@@ -159,25 +158,43 @@ func readIDToken(idToken string) (*idTokenClaims, error) {
 	if !bearer.IsCompact(idToken) {
 		return nil, &IDTokenError{Reason: "the ID token is not a signed JWT"}
 	}
-	tok, err := jwt.ParseSigned(idToken, bearer.Algorithms)
-	var algErr *jose.ErrUnexpectedSignatureAlgorithm
-	switch {
-	case errors.As(err, &algErr):
-		return nil, &IDTokenError{Reason: fmt.Sprintf("the ID token is signed with %q; Auth0 links only RS256 ID tokens", clip(string(algErr.Got)))}
-	case err != nil || len(tok.Headers) != 1:
+	jws, err := jose.ParseSignedCompact(idToken, bearer.Algorithms)
+	if err != nil {
+		var algErr *jose.ErrUnexpectedSignatureAlgorithm
+		if errors.As(err, &algErr) {
+			return nil, &IDTokenError{Reason: fmt.Sprintf("the ID token is signed with %q; Auth0 links only RS256 ID tokens", clip(string(algErr.Got)))}
+		}
 		return nil, &IDTokenError{Reason: "the ID token is not a signed JWT"}
 	}
-	if alg := tok.Headers[0].Algorithm; alg != string(jose.RS256) {
+	if len(jws.Signatures) != 1 {
+		return nil, &IDTokenError{Reason: "the ID token is not a signed JWT"}
+	}
+	if alg := jws.Signatures[0].Header.Algorithm; alg != string(jose.RS256) {
 		return nil, &IDTokenError{Reason: fmt.Sprintf("the ID token is signed with %s; Auth0 links only RS256 ID tokens", alg)}
 	}
+	// Claim names are case-sensitive ("Aud" is not "aud"), and
+	// encoding/json matches struct fields ignoring case: the claims are
+	// read into a map, whose keys are exact, and only sub and aud are
+	// decoded further.
+	var raw map[string]json.RawMessage
 	var c idTokenClaims
-	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
+	if json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &raw) != nil ||
+		decodeClaim(raw["sub"], &c.Subject) != nil || decodeClaim(raw["aud"], &c.Audience) != nil {
 		return nil, &IDTokenError{Reason: "the ID token's claims cannot be read"}
 	}
 	if c.Subject == "" {
 		return nil, &IDTokenError{Reason: "the ID token has no sub claim"}
 	}
 	return &c, nil
+}
+
+// decodeClaim decodes a claim's value into v; an absent claim leaves v as
+// it is.
+func decodeClaim(value json.RawMessage, v any) error {
+	if value == nil {
+		return nil
+	}
+	return json.Unmarshal(value, v)
 }
 
 func (c *Client) checkIDToken(ctx context.Context, idToken string) error {
@@ -283,6 +300,9 @@ func (c *Client) DeleteDeviceCredential(ctx context.Context, id string) error {
 	_, err := c.do(ctx, gen.OpDeleteDeviceCredentialsByID, http.MethodDelete, func(ctx context.Context) (*http.Response, error) {
 		return c.gen.DeleteDeviceCredentialsByID(ctx, id)
 	})
+	if err == nil {
+		return nil
+	}
 	var apiErr *Error
 	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.uncertain {
 		return &MaybeDeletedError{ID: id, Err: apiErr}
