@@ -191,6 +191,18 @@ func (t *Transport) Claims(ctx context.Context) (*Claims, error) {
 	return e.claims.clone(), nil
 }
 
+// SubjectOf returns the sub claim of token, read through the claims cache
+// that RoundTrip and Claims share, for a base transport that needs the
+// user of the token the guard put in a request's Authorization header.
+// Like ParseClaims, it checks nothing against the base URL.
+func (t *Transport) SubjectOf(token string) (string, error) {
+	e, err := t.cache.get(token)
+	if err != nil {
+		return "", err
+	}
+	return e.claims.Subject, nil
+}
+
 // token takes a token from the source and returns it with its cache entry.
 func (t *Transport) token() (string, *entry, error) {
 	if t.src == nil {

@@ -464,6 +464,26 @@ func TestViewsShareConfiguration(t *testing.T) {
 	}
 }
 
+func TestSubjectOf(t *testing.T) {
+	t.Parallel()
+	alice := mint(t, userClaims("read:current_user").with("sub", "auth0|alice"))
+	bob := mint(t, userClaims("read:current_user").with("sub", "auth0|bob"))
+	g, _ := newGuard(t, alice)
+	vb := g.WithTokenSource(static(bob))
+	for _, tr := range []*scopeguard.Transport{g, vb} {
+		// Any view reads any token: the token is the argument, not the
+		// view's source.
+		for tok, want := range map[string]string{alice: "auth0|alice", bob: "auth0|bob"} {
+			if sub, err := tr.SubjectOf(tok); err != nil || sub != want {
+				t.Errorf("SubjectOf = %q, %v; want %q", sub, err, want)
+			}
+		}
+	}
+	if _, err := g.SubjectOf(alice + "\n"); !errors.Is(err, scopeguard.ErrMalformedToken) {
+		t.Errorf("SubjectOf(token with a newline) err = %v, want ErrMalformedToken", err)
+	}
+}
+
 func TestClaimsContext(t *testing.T) {
 	t.Parallel()
 	g, _ := newGuard(t, mint(t, userClaims(allScopes)))
