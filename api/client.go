@@ -305,7 +305,7 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 		base = http.DefaultTransport
 	}
 	capped := &capTransport{base: base, max: cfg.maxBody, timeout: hc.Timeout, logger: cfg.logger}
-	paced := &pacedTransport{base: capped, limiter: cfg.limiter, subs: map[string]string{}}
+	paced := &pacedTransport{base: capped, limiter: cfg.limiter}
 	if cfg.pacing {
 		paced.pacer = newPacer(cfg.maxWait, cfg.userBurst, cfg.userPerMinute, cfg.userLimitSet)
 	}
@@ -318,6 +318,7 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 		// guard's own sentinel.
 		return nil, fmt.Errorf("%w: %w", ErrOption, err)
 	}
+	paced.guard = guard
 	s := &shared{settings: cfg.settings, base: cfg.baseURL, guard: guard, coalescer: newCoalescer()}
 	return s.view(guard), nil
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -20,14 +19,13 @@ import (
 // pacedTransport sits below the guard, so that a request the guard refuses
 // never waits: it waits for the client-side limiter and the pacer, sends,
 // and tells the pacer what came back. It reads the user, whose bucket the
-// request takes from, from the token the guard put in the request.
+// request takes from, from the token the guard put in the request, through
+// the guard's claims cache.
 type pacedTransport struct {
 	base    http.RoundTripper
 	pacer   *pacer        // nil: no pacing
 	limiter *rate.Limiter // nil: none
-
-	mu   sync.Mutex
-	subs map[string]string // token to sub
+	guard   *scopeguard.Transport
 }
 
 func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -68,35 +66,19 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// subject returns the sub of the request's bearer token, or "". Tokens
-// repeat from call to call, so their subs are kept (a bounded set, emptied
-// when full) rather than parsed each time.
+// subject returns the sub of the request's bearer token, or "", read
+// through the guard's claims cache: the token is not parsed again.
 func (t *pacedTransport) subject(req *http.Request) string {
 	tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		return ""
 	}
-	t.mu.Lock()
-	sub, ok := t.subs[tok]
-	t.mu.Unlock()
-	if ok {
-		return sub
+	sub, err := t.guard.SubjectOf(tok)
+	if err != nil {
+		return ""
 	}
-	if cl, err := scopeguard.ParseClaims(tok); err == nil {
-		sub = cl.Subject
-	}
-	t.mu.Lock()
-	if len(t.subs) >= maxSubs {
-		clear(t.subs)
-	}
-	t.subs[tok] = sub
-	t.mu.Unlock()
 	return sub
 }
-
-// maxSubs bounds the tokens whose subs the pacing keeps: a server acting
-// for a few thousand users at once.
-const maxSubs = 4096
 
 func closeBody(req *http.Request) {
 	if req.Body != nil {
