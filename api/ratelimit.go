@@ -22,9 +22,14 @@ type RateLimit struct {
 // as decimal integers with 1 <= Limit, 0 <= Remaining <= Limit and
 // Reset >= 0 (epoch seconds). Otherwise it returns nil.
 func parseRateLimit(h http.Header) *RateLimit {
-	l, err1 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
-	r, err2 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
-	s, err3 := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
+	// Names in net/http's canonical form, which Get then uses as they are.
+	ls, rs, ss := h.Get("X-Ratelimit-Limit"), h.Get("X-Ratelimit-Remaining"), h.Get("X-Ratelimit-Reset")
+	if ls == "" || rs == "" || ss == "" {
+		return nil // most answers of a tenant that does not rate-limit
+	}
+	l, err1 := strconv.Atoi(ls)
+	r, err2 := strconv.Atoi(rs)
+	s, err3 := strconv.ParseInt(ss, 10, 64)
 	if err1 != nil || err2 != nil || err3 != nil || l < 1 || r < 0 || r > l || s < 0 {
 		return nil
 	}
