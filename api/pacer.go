@@ -75,7 +75,7 @@ type pacer struct {
 	seq      uint64        // requests let go so far
 	probe    bool          // a first request is out, before any answer
 	answered bool          // an attempt has come back
-	changed  chan struct{} // closed and replaced by every observe
+	changed  chan struct{} // made by a wait that sleeps, closed by the next observe; nil when none sleeps
 }
 
 // Tuning, each with its unit and reason.
@@ -139,7 +139,6 @@ func newPacer(maxWait time.Duration, userBurst int, userPerMinute float64, armed
 		userSize: float64(userBurst),
 		userRate: userPerMinute / 60,
 		users:    map[string]*mirror{},
-		changed:  make(chan struct{}),
 	}
 }
 
@@ -239,6 +238,9 @@ func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
 			p.mu.Unlock()
 			return t, nil
 		}
+		if p.changed == nil {
+			p.changed = make(chan struct{})
+		}
 		changed := p.changed
 		p.mu.Unlock()
 		timer := time.NewTimer(min(d, p.maxWait))
@@ -309,8 +311,10 @@ func isUserLimit(message string) bool {
 func (p *pacer) observe(t ticket, a answer, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	close(p.changed) // wake the waiters: the mirrors change
-	p.changed = make(chan struct{})
+	if p.changed != nil {
+		close(p.changed) // wake the waiters: the mirrors change
+		p.changed = nil
+	}
 	p.answered = true
 	armedBefore := p.armed
 	if a.rl != nil && !a.userLimit {

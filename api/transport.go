@@ -104,13 +104,11 @@ func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st, _ := req.Context().Value(sentTokensKey{}).(*sentTokens)
 	st.add(tok)
 	start := time.Now()
-	cancel := context.CancelFunc(func() {})
-	if t.timeout > 0 {
-		var ctx context.Context
-		ctx, cancel = context.WithTimeout(req.Context(), t.timeout)
-		req = req.WithContext(ctx)
+	if t.timeout <= 0 {
+		return t.roundTrip(req, tok, start)
 	}
-	resp, err := t.roundTrip(req, tok, start)
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.roundTrip(req.WithContext(ctx), tok, start)
 	if err != nil {
 		cancel()
 		return nil, err
