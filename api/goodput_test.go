@@ -178,19 +178,22 @@ func TestRateLimitScenarios(t *testing.T) {
 			maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
 		{name: "S4 one Client, 50 users × 4 writes, Enterprise non-production", plan: &planNonProduction, clients: 1, users: 50, writes: 4, goroutines: 1,
 			maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
-		// Separate Clients miss issue 11's 429 target (5% beyond the
-		// blind starts), and S5 its completion target (1.5×): measured
-		// 1.8–3.7× and 18–28% (S5, K=4), 1.9–4.6× and 51–62% (S5, K=16),
-		// 1.02× and 34–38% (S6). What holds them back: a Client sees the
-		// global bucket only through its own answers, so it learns that
-		// others share it only from 429s, and the Free plan's bucket
-		// (burst 2) has no room to warn before it is empty. These rows
-		// assert what the code reaches, with room for the jitter's spread,
-		// so that no operation fails and no regression passes.
+		// Separate Clients meet issue 11's completion target (1.5×) but
+		// not its 429 target (5% beyond the blind starts): measured
+		// 1.07–1.19× and 35–43% (S5, K=4), 1.01–1.13× and 77–79% (S5,
+		// K=16), 1.02× and 33–38% (S6). What holds the 429s up: a Client
+		// sees the global bucket only through its own answers, so it
+		// learns that others share it only from 429s, and the Free plan's
+		// bucket (burst 2) has no room to warn before it is empty; a
+		// shared mirror comes back at every X-RateLimit-Reset so that the
+		// bucket stays busy, which costs 429s when all Clients come back
+		// together. (Without that, 429s were 18–28% and 51–62% but
+		// completion 1.8–3.7× and 1.9–4.6×.) These rows assert what the
+		// code reaches, with room for the jitter's spread.
 		{name: "S5 4 Clients × 10 writes, Free", plan: &planFree, clients: 4, users: 4, writes: 10, goroutines: 1,
-			maxRatio: 4.0, max429: 0.32, maxPerOp: 1.5},
+			maxRatio: 1.5, max429: 0.50, maxPerOp: 2.1},
 		{name: "S5 16 Clients × 6 writes, Free", plan: &planFree, clients: 16, users: 16, writes: 6, goroutines: 1,
-			maxRatio: 5.0, max429: 0.66, maxPerOp: 3.2},
+			maxRatio: 1.5, max429: 0.84, maxPerOp: 6.0},
 		{name: "S6 16 Clients × 10 writes, Enterprise production", plan: &planProduction, clients: 16, users: 16, writes: 10, goroutines: 1,
 			maxRatio: 1.5, max429: 0.42, maxPerOp: 1.7},
 	}

@@ -51,8 +51,13 @@ import (
 // share (once per share interval: requests sent together tell one thing),
 // every request the bucket let through adds a step to it, up to the
 // bucket's own rate. Sends are then jittered so that Clients that share a
-// bucket do not line up. A bucket is taken as shared after a 429 the mirror
-// did not predict, or a first answer whose level shows others' requests.
+// bucket do not line up. A shared mirror also takes, once per reset, the
+// token Auth0 says it adds at the X-RateLimit-Reset of the latest answer:
+// a Client whose share was cut low still comes back every second rather
+// than every few, which keeps the bucket busy when others stop (it costs
+// 429s when all come back at once: see the scenarios in goodput_test.go).
+// A bucket is taken as shared after a 429 the mirror did not predict, or a
+// first answer whose level shows others' requests.
 //
 // No single pacing wait is longer than maxWait: a reset further away is read
 // as maxWait away. (A reset a year away therefore costs maxWait, not a
@@ -117,6 +122,8 @@ type mirror struct {
 	level float64   // tokens at at, net of this Client's takes
 	at    time.Time // when level was set
 	reset time.Time // global: X-RateLimit-Reset of the last answer
+	// resetTaken is the reset whose token a shared mirror has taken.
+	resetTaken time.Time
 	// inflight counts requests that took from the mirror and are not
 	// answered yet.
 	inflight int
@@ -167,7 +174,7 @@ func (m *mirror) delay(now time.Time) time.Duration {
 		return 0
 	}
 	lv := m.now(now)
-	if lv >= 1 {
+	if lv >= 1 || m.resetDue(now) {
 		return 0
 	}
 	var d time.Duration
@@ -184,14 +191,28 @@ func (m *mirror) delay(now time.Time) time.Duration {
 	}
 	if m.shared && m.rate > 0 {
 		d += seconds(jitterFrac / m.rate * rand.Float64())
+		if m.reset.After(now) && !m.reset.Equal(m.resetTaken) {
+			// The reset's token (see resetDue), if sooner, spread over
+			// the second after it.
+			d = min(d, m.reset.Add(margin).Sub(now)+seconds(rand.Float64()))
+		}
 	}
 	return max(d, time.Millisecond)
+}
+
+// resetDue reports whether a shared mirror may take the token Auth0 says
+// it adds at the reset of the latest answer: once per reset.
+func (m *mirror) resetDue(now time.Time) bool {
+	return m.shared && m.rate > 0 && !m.reset.IsZero() && !m.reset.Equal(m.resetTaken) && !now.Before(m.reset.Add(margin))
 }
 
 // take takes a token from the mirror.
 func (m *mirror) take(now time.Time) {
 	if m.size == 0 {
 		return
+	}
+	if m.resetDue(now) {
+		m.resetTaken = m.reset
 	}
 	if m.rate <= 0 && m.now(now) > m.level {
 		m.reset = time.Time{} // the reset's token is taken
