@@ -35,6 +35,15 @@ func patches(t *testing.T, tn *apitest.Tenant) []map[string]any {
 	return out
 }
 
+// heldClient returns alice's Client on tn, whose next PATCH the tenant
+// holds for a second, so that the calls made meanwhile wait to be sent.
+func heldClient(t *testing.T, tn *apitest.Tenant, opts ...api.Option) *api.Client {
+	t.Helper()
+	c := newClient(t, tn, alice, allScopes, opts...)
+	tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Delay: time.Second, Times: 1})
+	return c
+}
+
 // queued runs first, whose request the tenant holds for a second, then
 // each of the others in turn once the one before is waiting, and returns
 // their results in order.
@@ -54,8 +63,7 @@ func queued(t *testing.T, c *api.Client, first map[string]any, rest ...map[strin
 func TestCoalescedPatchEqualsCallsInOrder(t *testing.T) {
 	t.Parallel()
 	bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
-		c := newClient(t, tn, alice, allScopes)
-		tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Delay: time.Second, Times: 1})
+		c := heldClient(t, tn)
 		users, errs := queued(t, c,
 			map[string]any{"a": 1.0},
 			map[string]any{"b": 1.0, "c": 1.0},
@@ -93,8 +101,7 @@ func TestCoalescedPatchEqualsCallsInOrder(t *testing.T) {
 func TestCoalescingEmptyMapIsABarrier(t *testing.T) {
 	t.Parallel()
 	bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
-		c := newClient(t, tn, alice, allScopes)
-		tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Delay: time.Second, Times: 1})
+		c := heldClient(t, tn)
 		_, errs := queued(t, c,
 			map[string]any{"a": 1.0},
 			map[string]any{"b": 1.0},
@@ -119,8 +126,7 @@ func TestCoalescingEmptyMapIsABarrier(t *testing.T) {
 func TestCoalescedCallersShareTheError(t *testing.T) {
 	t.Parallel()
 	bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
-		c := newClient(t, tn, alice, allScopes)
-		tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Delay: time.Second, Times: 1})
+		c := heldClient(t, tn)
 		users := make([]*api.User, 3)
 		errs := make([]error, 3)
 		var wg sync.WaitGroup
@@ -150,8 +156,7 @@ func TestCoalescedCallersShareTheError(t *testing.T) {
 func TestCoalescedBodyStaysUnderAMegabyte(t *testing.T) {
 	t.Parallel()
 	bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
-		c := newClient(t, tn, alice, allScopes)
-		tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Delay: time.Second, Times: 1})
+		c := heldClient(t, tn)
 		big := strings.Repeat("x", 600<<10)
 		_, errs := queued(t, c, map[string]any{"a": 1.0}, map[string]any{"b": big}, map[string]any{"c": big}, map[string]any{"d": 1.0})
 		if err := errors.Join(errs...); err != nil {
@@ -238,8 +243,7 @@ func TestCoalescingKeepsUsersApart(t *testing.T) {
 func TestWithoutCoalescing(t *testing.T) {
 	t.Parallel()
 	bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
-		c := newClient(t, tn, alice, allScopes, api.WithoutCoalescing())
-		tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Delay: time.Second, Times: 1})
+		c := heldClient(t, tn, api.WithoutCoalescing())
 		_, errs := queued(t, c, map[string]any{"a": 1.0}, map[string]any{"b": 1.0}, map[string]any{"c": 1.0})
 		if err := errors.Join(errs...); err != nil {
 			t.Fatal(err)
@@ -254,8 +258,7 @@ func TestWithoutCoalescing(t *testing.T) {
 func TestCoalescedCallerLeaves(t *testing.T) {
 	t.Parallel()
 	bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
-		c := newClient(t, tn, alice, allScopes)
-		tn.InjectFault(apitest.OpPatchUser, apitest.Fault{Delay: time.Second, Times: 1})
+		c := heldClient(t, tn)
 		var wg sync.WaitGroup
 		wg.Go(func() { c.UpdateMetadata(t.Context(), map[string]any{"a": 1.0}) })
 		synctest.Wait()
