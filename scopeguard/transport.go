@@ -327,27 +327,33 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 	}
 	out.Header["Authorization"] = []string{e.auth}
 	if r.user >= 0 && segs[r.user] != e.escSub {
-		if err := substitute(out.URL, path, len(t.url.Path), segs, r.user, e.escSub); err != nil {
+		start := len(t.url.Path)
+		for _, s := range segs[:r.user] {
+			start += len(s) + 1
+		}
+		end := start + len(segs[r.user])
+		if err := substitute(out.URL, path[:start], path[end:], c.Subject, e.escSub); err != nil {
 			return nil, paramError(r, r.segs[r.user].param, redact(c.Subject), "cannot be substituted")
 		}
 	}
 	return out, nil
 }
 
-// substitute sets u's path to the escaped path, whose segments below the
-// base path (of length base) are segs, with segment i replaced by esc; it
-// sets URL.Path and URL.RawPath to match.
-func substitute(u *url.URL, path string, base int, segs []string, i int, esc string) error {
-	start := base
-	for _, s := range segs[:i] {
-		start += len(s) + 1
-	}
-	p := path[:start] + esc + path[start+len(segs[i]):]
-	dec, err := url.PathUnescape(p)
+// substitute sets u's path to the escaped path prefix+esc+suffix, where
+// esc is sub escaped and prefix and suffix end and start at a segment
+// boundary; it sets URL.Path and URL.RawPath to match. A percent-escape
+// never spans a '/', so the parts unescape one by one, and a part without
+// one, as a path usually is but for the sub, unescapes to itself.
+func substitute(u *url.URL, prefix, suffix, sub, esc string) error {
+	pre, err := url.PathUnescape(prefix)
 	if err != nil {
 		return err
 	}
-	u.Path, u.RawPath = dec, p
+	suf, err := url.PathUnescape(suffix)
+	if err != nil {
+		return err
+	}
+	u.Path, u.RawPath = pre+sub+suf, prefix+esc+suffix
 	return nil
 }
 
