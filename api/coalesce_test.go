@@ -278,3 +278,55 @@ func TestCoalescedCallerLeaves(t *testing.T) {
 		}
 	})
 }
+
+// A caller of a shared GET may leave early. When the one that sends it
+// leaves, the callers still waiting are not failed: one of them sends it
+// again, and the others share that.
+func TestCoalescedGetCallersLeave(t *testing.T) {
+	t.Parallel()
+	bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
+		c := newClient(t, tn, alice, allScopes)
+		tn.InjectFault(apitest.OpGetUser, apitest.Fault{Delay: time.Second, Times: 2})
+		sender, leaveSender := context.WithCancel(t.Context())
+		waiter, leaveWaiter := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		for _, ctx := range []context.Context{sender, waiter} {
+			wg.Go(func() {
+				if _, err := c.Me(ctx); !errors.Is(err, context.Canceled) {
+					t.Errorf("error %v, want context.Canceled", err)
+				}
+			})
+			synctest.Wait()
+		}
+		stayed := make([]*api.User, 2)
+		for i := range stayed {
+			wg.Go(func() {
+				u, err := c.Me(t.Context())
+				if err != nil {
+					t.Error(err)
+				}
+				stayed[i] = u
+			})
+		}
+		synctest.Wait()
+		start := time.Now()
+		leaveWaiter()
+		synctest.Wait()
+		if n := sent(tn, "GET", alicePath); n != 1 {
+			t.Fatalf("%d GETs after a waiting caller left, want 1", n)
+		}
+		leaveSender()
+		wg.Wait()
+		if n := sent(tn, "GET", alicePath); n != 2 {
+			t.Errorf("%d GETs, want 2: the sender's, cancelled, and one sent again for the two still waiting", n)
+		}
+		if d := time.Since(start); d != time.Second {
+			t.Errorf("the callers still waiting took %v after the sender left, want the second GET's 1s", d)
+		}
+		for i, u := range stayed {
+			if u == nil || u.UserID != alice {
+				t.Errorf("caller %d got %+v, want alice's profile", i, u)
+			}
+		}
+	})
+}
