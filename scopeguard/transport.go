@@ -279,29 +279,31 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 		method = http.MethodGet
 	}
 	path := req.URL.EscapedPath()
-	r, segs := t.match(method, path)
+	r, rest := t.match(method, path)
 	if r == nil || req.URL.Opaque != "" {
 		return nil, refusal(ErrUnknownOperation, redact(method+" "+path))
 	}
 	// 6. Path parameters, every one before the subject; Me stands for sub.
 	requested := ""
-	for i, sg := range r.segs {
-		if sg.param == "" {
-			continue
-		}
-		v, err := url.PathUnescape(segs[i])
-		if err != nil {
-			return nil, paramError(r, sg.param, redact(segs[i]), "is not valid percent-encoding")
-		}
-		if i == r.user {
-			if v == Me {
-				v = c.Subject
+	user, userAt := "", 0 // the acting-user segment as sent, and its offset in path
+	i, at := 0, len(path)-len(rest)
+	for seg := range strings.SplitSeq(rest, "/") {
+		if sg := r.segs[i]; sg.param != "" {
+			v, err := url.PathUnescape(seg)
+			if err != nil {
+				return nil, paramError(r, sg.param, redact(seg), "is not valid percent-encoding")
 			}
-			requested = v
+			if i == r.user {
+				if v == Me {
+					v = c.Subject
+				}
+				requested, user, userAt = v, seg, at
+			}
+			if why := checkParam(v); why != "" {
+				return nil, paramError(r, sg.param, redact(v), why)
+			}
 		}
-		if why := checkParam(v); why != "" {
-			return nil, paramError(r, sg.param, redact(v), why)
-		}
+		i, at = i+1, at+len(seg)+1
 	}
 	// 7. Subject, before scopes, as the Management API answers.
 	if r.user >= 0 && requested != c.Subject {
@@ -326,13 +328,8 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 		}
 	}
 	out.Header["Authorization"] = []string{e.auth}
-	if r.user >= 0 && segs[r.user] != e.escSub {
-		start := len(t.url.Path)
-		for _, s := range segs[:r.user] {
-			start += len(s) + 1
-		}
-		end := start + len(segs[r.user])
-		if err := substitute(out.URL, path[:start], path[end:], c.Subject, e.escSub); err != nil {
+	if r.user >= 0 && user != e.escSub {
+		if err := substitute(out.URL, path[:userAt], path[userAt+len(user):], c.Subject, e.escSub); err != nil {
 			return nil, paramError(r, r.segs[r.user].param, redact(c.Subject), "cannot be substituted")
 		}
 	}
