@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/auth0me/auth0me/gen"
 	"github.com/auth0me/auth0me/scopeguard"
 )
@@ -23,22 +25,22 @@ import (
 //     1 MB request limit. Every caller of a batch gets the profile the PATCH
 //     returned, or its error; a caller whose context ends before its batch
 //     is sent leaves the batch and its map is not sent.
-//   - Me and Enrollments: concurrent calls share one GET. The first caller
-//     sends it with its own context; the others wait for its answer, each
-//     until its own context ends. When the sender leaves before the answer,
-//     its GET is cancelled and a caller still waiting sends it again.
+//   - Me and Enrollments: concurrent calls share one GET
+//     (golang.org/x/sync/singleflight).
 //
 // Calls are merged only when made through the same Client or view (the
 // same token source), so that the token the shared request is sent with is
 // the token each of them would have been sent with.
 type coalescer struct {
+	gets singleflight.Group
+
 	mu      sync.Mutex
 	patches map[*scopeguard.Transport]*patchQueue // by view
-	gets    map[getKey]*sharedGet
+	flights map[string]*flight                    // by operation and view
 }
 
 func newCoalescer() *coalescer {
-	return &coalescer{patches: map[*scopeguard.Transport]*patchQueue{}, gets: map[getKey]*sharedGet{}}
+	return &coalescer{patches: map[*scopeguard.Transport]*patchQueue{}, flights: map[string]*flight{}}
 }
 
 // maxMergedBody keeps a merged PATCH body under Auth0's 1 MB request limit,
@@ -77,57 +79,58 @@ func (c *Client) key() (*scopeguard.Transport, bool) {
 	return c.guard, c.coalesce
 }
 
-// getKey names the shared GETs of one operation and view.
-type getKey struct {
-	op   string
-	view *scopeguard.Transport
-}
-
-// sharedGet is one GET being sent for the callers that wait for it.
-type sharedGet struct {
-	done chan struct{} // closed once ex, err and resend are set
-	ex   exchange
-	err  error
-	// resend: the GET failed because its sender's context ended, so the
-	// callers still waiting send it again.
-	resend bool
-}
-
 // shareGet runs get once for concurrent callers with the same token and
-// operation: in the goroutine of the first, with its context, while the
-// others wait.
+// operation. The shared call runs until every caller has left or it ends.
 func (c *Client) shareGet(ctx context.Context, op string, get func(context.Context) (exchange, error)) (exchange, error) {
 	view, ok := c.key()
 	if !ok {
 		return get(ctx)
 	}
 	co := c.coalescer
-	key := getKey{op: op, view: view}
-	for {
-		co.mu.Lock()
-		g := co.gets[key]
-		if g == nil {
-			g = &sharedGet{done: make(chan struct{})}
-			co.gets[key] = g
-			co.mu.Unlock()
-			ex, err := get(ctx)
+	key := fmt.Sprintf("%s %p", op, view)
+	co.mu.Lock()
+	f := co.flights[key]
+	if f == nil {
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		f = &flight{ctx: fctx, cancel: cancel}
+		co.flights[key] = f
+	}
+	f.n++
+	co.mu.Unlock()
+	ch := co.gets.DoChan(key, func() (any, error) {
+		defer func() {
 			co.mu.Lock()
-			delete(co.gets, key)
+			if co.flights[key] == f {
+				delete(co.flights, key)
+			}
 			co.mu.Unlock()
-			g.ex, g.err, g.resend = ex, err, err != nil && ctx.Err() != nil
-			close(g.done)
-			return ex, err
+			f.cancel()
+		}()
+		return get(f.ctx)
+	})
+	leave := func() {
+		co.mu.Lock()
+		if f.n--; f.n == 0 {
+			f.cancel()
 		}
 		co.mu.Unlock()
-		select {
-		case <-g.done:
-			if !g.resend {
-				return g.ex, g.err
-			}
-		case <-ctx.Done():
-			return exchange{}, fmt.Errorf("api: %s: %w", op, context.Cause(ctx))
-		}
 	}
+	select {
+	case r := <-ch:
+		leave()
+		return r.Val.(exchange), r.Err
+	case <-ctx.Done():
+		leave()
+		return exchange{}, fmt.Errorf("api: %s: %w", op, context.Cause(ctx))
+	}
+}
+
+// flight is the context of one shared GET: it keeps the first caller's
+// values but not its cancellation, and ends when the last caller leaves.
+type flight struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	n      int // callers waiting
 }
 
 // patch sends md, whose JSON body is size bytes, as a PATCH of
