@@ -57,6 +57,11 @@ func Parse(raw string) (*url.URL, error) {
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
+		if u.RawPath != "" {
+			// Keep the path as written ("/a!b" stays, not "/a%21b"), so
+			// that the URL's String parses again to itself.
+			u.RawPath += "/"
+		}
 	}
 	for seg := range strings.SplitSeq(u.Path, "/") {
 		if seg == "." || seg == ".." {
