@@ -57,11 +57,7 @@ import (
 // than every few, which keeps the bucket busy when others stop (it costs
 // 429s when all come back at once: see the scenarios in goodput_test.go).
 // A bucket is taken as shared after a 429 the mirror did not predict, or a
-// first answer whose level shows others' requests. While a shared mirror
-// has no measured rate (a bucket others keep empty never shows its refill),
-// it waits for X-RateLimit-Reset plus a random offset, uniform over a spread
-// that grows by a second with each 429 and halves with each other answer,
-// so that Clients that read the same reset do not all send at it.
+// first answer whose level shows others' requests.
 //
 // No single pacing wait is longer than maxWait: a reset further away is read
 // as maxWait away. (A reset a year away therefore costs maxWait, not a
@@ -113,13 +109,6 @@ const (
 	// jitterFrac spreads each wait of a shared bucket by up to this fraction
 	// of the share interval (0 to 1), so that Clients do not send together.
 	jitterFrac = 0.5
-	// minSpread is the smallest spread of the wake after a reset, and the
-	// step it grows by per 429 (a duration): a second, X-RateLimit-Reset's
-	// own unit. maxSpread is the largest (a duration): 8 s, so that 16
-	// Clients on the Free plan's bucket (2 tokens a second) find a token
-	// each per spread; a longer one left the bucket idle in the scenarios.
-	minSpread = time.Second
-	maxSpread = 8 * time.Second
 	// maxUsers bounds the per-user mirrors kept; full ones are dropped
 	// first, as a new mirror starts full anyway.
 	maxUsers = 4096
@@ -148,10 +137,6 @@ type mirror struct {
 	anchorAt       time.Time
 	anchorTook     int
 	anchorInflight int
-	// spread and offset (shared, rate not measured): a Client waits for
-	// the reset plus offset, drawn uniform over spread, so that Clients
-	// that read the same reset do not all send at it.
-	spread, offset time.Duration
 }
 
 func newPacer(maxWait time.Duration, userBurst int, userPerMinute float64, armed bool) *pacer {
@@ -169,7 +154,7 @@ func newPacer(maxWait time.Duration, userBurst int, userPerMinute float64, armed
 // added then.
 func (m *mirror) now(now time.Time) float64 {
 	if m.rate <= 0 {
-		if m.level < 1 && !m.reset.IsZero() && !now.Before(m.reset.Add(margin+m.offset)) {
+		if m.level < 1 && !m.reset.IsZero() && !now.Before(m.reset.Add(margin)) {
 			return m.level + 1
 		}
 		return m.level
@@ -196,13 +181,13 @@ func (m *mirror) delay(now time.Time) time.Duration {
 	switch {
 	case m.rate > 0:
 		d = seconds((1-lv)/m.rate) + margin
-	case m.reset.IsZero() || !now.Before(m.reset.Add(margin+m.offset)):
+	case m.reset.IsZero() || !now.Before(m.reset.Add(margin)):
 		if m.inflight == 0 {
 			return 0 // nothing will answer: a request finds out
 		}
 		return forever // the reset's token is spent: wait for an answer
 	default:
-		d = m.reset.Add(margin + m.offset).Sub(now) // a token is added at the reset
+		d = m.reset.Add(margin).Sub(now) // a token is added at the reset
 	}
 	if m.shared && m.rate > 0 {
 		d += seconds(jitterFrac / m.rate * rand.Float64())
@@ -439,7 +424,6 @@ func (p *pacer) observeGlobal(t ticket, a answer, now time.Time) {
 		if first && obs < g.size-1-float64(g.inflight) && !a.limited {
 			g.shared = true
 		}
-		g.spreadOut(false)
 		return
 	}
 	g.size, g.reset = float64(rl.Limit), rl.Reset
@@ -449,7 +433,6 @@ func (p *pacer) observeGlobal(t ticket, a answer, now time.Time) {
 		if g.full <= 0 && predicted >= 1 {
 			g.shared = true // a 429 the mirror did not predict
 		}
-		g.spreadOut(true)
 		return
 	}
 	g.anchorTook++
@@ -460,7 +443,6 @@ func (p *pacer) observeGlobal(t ticket, a answer, now time.Time) {
 	}
 	g.synced = t.seq
 	g.level, g.at = obs-float64(g.inflight), now
-	g.spreadOut(false)
 	if g.shared && g.full > 0 {
 		g.rate = min(g.full, g.rate+raise*g.full)
 	}
@@ -483,25 +465,6 @@ func (p *pacer) observeGlobal(t ticket, a answer, now time.Time) {
 			g.rate = g.full
 		}
 	}
-}
-
-// spreadOut draws a shared mirror's offset past the reset, while its rate
-// is not measured, uniform over a spread that grows by minSpread after each
-// 429 and halves after each answer that is not one, between minSpread and
-// maxSpread: a backoff window, as Ethernet spreads stations that collide
-// without knowing how many they are, grown additively because doubling
-// left the Free plan's bucket idle (completion up to 2.2× the minimum).
-func (m *mirror) spreadOut(limited bool) {
-	if !m.shared || m.full > 0 {
-		m.offset = 0
-		return
-	}
-	if limited {
-		m.spread = min(m.spread+minSpread, maxSpread)
-	} else {
-		m.spread = max(m.spread/2, minSpread)
-	}
-	m.offset = time.Duration(rand.Int64N(int64(m.spread)))
 }
 
 // anchor starts a new measurement window at level obs.
