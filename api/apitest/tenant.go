@@ -531,14 +531,36 @@ func hostOf(domain string) string {
 }
 
 // memListener is a net.Listener whose connections are net.Pipe pairs.
+// Closing it also closes the client ends of its connections: a server
+// closing a TLS connection writes close_notify, and a write to a pipe whose
+// other end is not being read would block; with the client ends closed it
+// fails at once. (Under testing/synctest the TLS write deadline cannot end
+// that wait, as http.Server.Close holds a mutex the connections' goroutines
+// wait for, so the bubble's clock does not move.)
 type memListener struct {
 	conns chan net.Conn
 	done  chan struct{}
 	once  sync.Once
+
+	mu      sync.Mutex
+	clients map[*memConn]struct{} // client ends not yet closed
 }
 
 func newMemListener() *memListener {
-	return &memListener{conns: make(chan net.Conn), done: make(chan struct{})}
+	return &memListener{conns: make(chan net.Conn), done: make(chan struct{}), clients: map[*memConn]struct{}{}}
+}
+
+// memConn is the client end of a memListener connection.
+type memConn struct {
+	net.Conn
+	l *memListener
+}
+
+func (c *memConn) Close() error {
+	c.l.mu.Lock()
+	delete(c.l.clients, c)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
 }
 
 func (l *memListener) Accept() (net.Conn, error) {
@@ -551,7 +573,16 @@ func (l *memListener) Accept() (net.Conn, error) {
 }
 
 func (l *memListener) Close() error {
-	l.once.Do(func() { close(l.done) })
+	l.once.Do(func() {
+		l.mu.Lock()
+		close(l.done)
+		clients := l.clients
+		l.clients = map[*memConn]struct{}{}
+		l.mu.Unlock()
+		for c := range clients {
+			c.Conn.Close()
+		}
+	})
 	return nil
 }
 
@@ -561,7 +592,16 @@ func (l *memListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	c1, c2 := net.Pipe()
 	select {
 	case l.conns <- c2:
-		return c1, nil
+		c := &memConn{Conn: c1, l: l}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		select {
+		case <-l.done: // closed while this connection was accepted
+			c1.Close()
+		default:
+			l.clients[c] = struct{}{}
+		}
+		return c, nil
 	case <-l.done:
 		c1.Close()
 		c2.Close()
