@@ -176,12 +176,13 @@ func TestRateLimitScenarios(t *testing.T) {
 			maxRatio: 0.5, max429: 0.01, maxPerOp: 1},
 		{name: "S3 one Client, 20 users × 5 writes, Free", plan: &planFree, clients: 1, users: 20, writes: 5, goroutines: 1,
 			maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
-		// S4 misses issue 11's 429 target (under 1%) in part of the runs:
-		// over 60 runs with -race, 6 had 1% or more, at most 3.38% (7 of
-		// 207 requests) and 1.03 requests per operation; the median is 0.
-		// The row asserts that tail, not the target.
+		// S4 sends 10 requests at once into the burst; their answers come
+		// back in any order, which a mirror that trusted the last answer
+		// to come back took for fresh tokens (1 run in 10 had 1% or more
+		// 429s). Since the mirror reads an answer overtaken by another as
+		// old news, 150 runs with -race had no 429 (1.004× the minimum).
 		{name: "S4 one Client, 50 users × 4 writes, Enterprise non-production", plan: &planNonProduction, clients: 1, users: 50, writes: 4, goroutines: 1,
-			maxRatio: 1.10, max429: 0.05, maxPerOp: 1.05},
+			maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
 		// Separate Clients meet issue 11's completion target (1.5×) but
 		// not its 429 target (5% beyond the blind starts): at most, over
 		// 60 runs with -race, 1.25×, 49% and 2.08 requests per operation

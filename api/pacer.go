@@ -35,15 +35,21 @@ import (
 //     the 429 reports, and its rate is cut.
 //   - The global mirror knows nothing before the first answer: until an
 //     answer comes, one request is sent at a time. From then on every answer
-//     sets its size (X-RateLimit-Limit) and level (X-RateLimit-Remaining,
-//     less this Client's requests still in flight). Its refill rate is
-//     measured from below: the rise of the level since the last time the
-//     bucket was seen full (at least a second ago), plus this Client's
-//     requests since, less the token of rounding and the requests that may
-//     have been counted twice; the highest such bound is kept. A lower
-//     bound never sends early, so a Client alone meets no 429. Until a rate
-//     is measured, an empty mirror waits for X-RateLimit-Reset, the time
-//     Auth0 says a token is added.
+//     sets its size (X-RateLimit-Limit) and level: X-RateLimit-Remaining,
+//     less this Client's requests the server may have taken since it
+//     answered, which are those still in flight and those answered while
+//     this one was out (the server need not take requests in the order
+//     they were sent, and answers overtake each other). An answer to a
+//     request during which another came back is not the newest state seen:
+//     it may raise the level, never lower it. Its refill rate is measured
+//     from below: the rise of the level since the bucket was last seen full
+//     (from when that request was sent, at least a second before), plus
+//     this Client's requests since, less the token of rounding and the
+//     requests that may have been counted twice, measured only on answers
+//     that are the newest state seen; the highest such bound is kept. The
+//     level and the rate are lower bounds, which never send early, so a
+//     Client alone meets no 429. Until a rate is measured, an empty mirror
+//     waits for X-RateLimit-Reset, the time Auth0 says a token is added.
 //
 // Where a bucket is shared with unknown others, the mirror's rate is this
 // Client's share, steered as TCP steers its window, by additive increase
@@ -77,7 +83,7 @@ type pacer struct {
 	armed    bool
 	users    map[string]*mirror
 	global   mirror
-	seq      uint64        // requests let go so far
+	answers  uint64        // attempts observed so far
 	probe    bool          // a first request is out, before any answer
 	answered bool          // an attempt has come back
 	changed  chan struct{} // made by a wait that sleeps, closed by the next observe; nil when none sleeps
@@ -127,8 +133,7 @@ type mirror struct {
 	// inflight counts requests that took from the mirror and are not
 	// answered yet.
 	inflight int
-	armed    bool   // per-user: a 429 from this user's bucket was seen
-	synced   uint64 // the seq of the request whose answer set the level
+	armed    bool // per-user: a 429 from this user's bucket was seen
 	shared   bool
 	lastCut  time.Time
 	// The window of the rate measurement: level and time at its start, and
@@ -226,7 +231,10 @@ func (m *mirror) take(now time.Time) {
 type ticket struct {
 	user *mirror // nil: no per-user bucket (no sub)
 	took bool    // took from the global mirror (size known when sent)
-	seq  uint64  // the request's place in sending order
+	// answers is the pacer's count of attempts observed when it was sent;
+	// sent is when.
+	answers uint64
+	sent    time.Time
 }
 
 // wait blocks until the mirrors let a request of user sub ("" for none) go,
@@ -247,8 +255,7 @@ func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
 			}
 		}
 		if d <= 0 {
-			p.seq++
-			t := ticket{user: u, took: p.global.size > 0, seq: p.seq}
+			t := ticket{user: u, took: p.global.size > 0, answers: p.answers, sent: now}
 			p.global.take(now)
 			if u != nil {
 				u.take(now)
@@ -337,6 +344,10 @@ func (p *pacer) observe(t ticket, a answer, now time.Time) {
 		p.changed = nil
 	}
 	p.answered = true
+	// Attempts observed since this one was sent: the server may have
+	// taken them after it.
+	overtaken := p.answers - t.answers
+	p.answers++
 	armedBefore := p.armed
 	if a.rl != nil && !a.userLimit {
 		p.armed = true // the global bucket's headers: the tenant rate-limits
@@ -373,7 +384,7 @@ func (p *pacer) observe(t ticket, a answer, now time.Time) {
 		}
 		return
 	}
-	p.observeGlobal(t, a, now)
+	p.observeGlobal(t, overtaken, a, now)
 }
 
 // sync sets a mirror to the level and reset a 429 from its bucket reports.
@@ -409,8 +420,10 @@ func (p *pacer) limited(m *mirror, rl *RateLimit, now time.Time) {
 	}
 }
 
-// observeGlobal updates the global mirror from an answer's headers.
-func (p *pacer) observeGlobal(t ticket, a answer, now time.Time) {
+// observeGlobal updates the global mirror from an answer's headers;
+// overtaken attempts were observed between the request's sending and its
+// answer.
+func (p *pacer) observeGlobal(t ticket, overtaken uint64, a answer, now time.Time) {
 	g := &p.global
 	rl := p.horizon(a.rl, now)
 	obs := float64(rl.Remaining)
@@ -418,7 +431,7 @@ func (p *pacer) observeGlobal(t ticket, a answer, now time.Time) {
 		first := g.size == 0
 		g.size, g.reset = float64(rl.Limit), rl.Reset
 		g.level, g.at = obs-float64(g.inflight), now
-		g.anchor(obs, now)
+		g.anchor(obs, t.sent)
 		// A fresh bucket is full: a first answer that shows fewer tokens
 		// than our requests took shows others' requests.
 		if first && obs < g.size-1-float64(g.inflight) && !a.limited {
@@ -436,19 +449,27 @@ func (p *pacer) observeGlobal(t ticket, a answer, now time.Time) {
 		return
 	}
 	g.anchorTook++
-	if t.seq < g.synced {
-		// An answer overtaken by the answer to a later request: its level
-		// is older than the one the mirror holds.
-		return
-	}
-	g.synced = t.seq
-	g.level, g.at = obs-float64(g.inflight), now
 	if g.shared && g.full > 0 {
 		g.rate = min(g.full, g.rate+raise*g.full)
 	}
+	// The server may have taken other requests after this one: those
+	// still in flight, and those answered since it was sent (the server
+	// need not take requests in the order they were sent, and answers
+	// overtake each other). Each may have taken a token since.
+	lb := obs - float64(g.inflight) - float64(overtaken)
+	if overtaken > 0 {
+		// Not the newest state the Client has seen: it may only add to
+		// what the mirror knows.
+		if lb > g.now(now) {
+			g.level, g.at = lb, now
+		}
+		return
+	}
+	g.level, g.at = lb, now
 	if obs >= g.size {
-		// A full bucket hides its refill: measure from here.
-		g.anchor(obs, now)
+		// A full bucket hides its refill: measure from here, from when
+		// the request was sent (the server took it later).
+		g.anchor(obs, t.sent)
 		return
 	}
 	// The refill since the anchor, counted low: the anchor's level may
@@ -458,18 +479,18 @@ func (p *pacer) observeGlobal(t ticket, a answer, now time.Time) {
 	if span < window {
 		return
 	}
-	lb := (obs - g.anchorLevel - 1 - float64(g.anchorInflight) + float64(g.anchorTook)) / span.Seconds()
-	if lb > g.full {
-		g.full = lb
+	if r := (obs - g.anchorLevel - 1 - float64(g.anchorInflight) + float64(g.anchorTook)) / span.Seconds(); r > g.full {
+		g.full = r
 		if !g.shared || g.rate == 0 {
 			g.rate = g.full
 		}
 	}
 }
 
-// anchor starts a new measurement window at level obs.
-func (m *mirror) anchor(obs float64, now time.Time) {
-	m.anchorLevel, m.anchorAt, m.anchorTook, m.anchorInflight = obs, now, 0, m.inflight
+// anchor starts a new measurement window at level obs, seen no sooner
+// than at.
+func (m *mirror) anchor(obs float64, at time.Time) {
+	m.anchorLevel, m.anchorAt, m.anchorTook, m.anchorInflight = obs, at, 0, m.inflight
 }
 
 // horizon returns rl with its reset no further than maxWait from now.

@@ -132,3 +132,89 @@ func TestPerUserPacing(t *testing.T) {
 		}
 	})
 }
+
+// held is a request a reorder transport holds back, and where its answer
+// goes.
+type held struct {
+	req    *http.Request
+	answer chan *http.Response
+}
+
+// reorder holds every request after the first until the test sends it to
+// the tenant and hands its answer back, in whatever orders the test
+// chooses.
+type reorder struct {
+	base http.RoundTripper
+	n    atomic.Int64
+	held chan held
+	pass atomic.Bool // send on at once from now on
+}
+
+func (r *reorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if r.n.Add(1) == 1 || r.pass.Load() {
+		return r.base.RoundTrip(req)
+	}
+	h := held{req: req, answer: make(chan *http.Response)}
+	r.held <- h
+	return <-h.answer, nil
+}
+
+// Answers that overtake each other: the server takes two requests in the
+// reverse of the order they were sent, and their answers come back in the
+// order they were sent, so the last answer shows a level older than the
+// one before it. The pacer must not believe that stale level (it would
+// send a third request into an empty bucket); the third request waits for
+// the bucket's next token and meets no 429.
+func TestPacerOvertakenAnswers(t *testing.T) {
+	t.Parallel()
+	// Burst 3, one token every 10 s: the probe leaves 2, A and B take them.
+	bubble(t, []apitest.Option{apitest.WithRateLimit(3, 0.1)}, func(t *testing.T, tn *apitest.Tenant) {
+		ro := &reorder{base: tn.Client().Transport, held: make(chan held)}
+		c, err := api.New(tn.Domain(), staticToken(tn.AccessToken(alice, "update:current_user_metadata")),
+			api.WithBaseURL(tn.BaseURL()), api.WithHTTPClient(&http.Client{Transport: ro}), api.WithoutCoalescing())
+		if err != nil {
+			t.Fatal(err)
+		}
+		write := func(i int) {
+			if _, err := c.UpdateMetadata(t.Context(), map[string]any{"i": i}); err != nil {
+				t.Error(err)
+			}
+		}
+		write(0) // the probe: the mirror learns the bucket (2 left)
+		done := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+		var hs [2]held
+		for i := range hs { // A, then B, each sent once the one before is out
+			go func() { write(i + 1); close(done[i]) }()
+			hs[i] = <-ro.held
+		}
+		b, err := ro.base.RoundTrip(hs[1].req) // the server takes B first (1 left)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := ro.base.RoundTrip(hs[0].req) // then A (0 left)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs[0].answer <- a // A's answer (0 left) comes first
+		<-done[0]
+		hs[1].answer <- b // then B's (1 left), older than A's
+		<-done[1]
+		start := time.Now()
+		third := make(chan struct{})
+		go func() { write(3); close(third) }()
+		h := <-ro.held
+		ro.pass.Store(true) // a retry, if any, goes straight on
+		if d := time.Since(start); d < 10*time.Second || d > 11*time.Second {
+			t.Errorf("the third write went after %v, want the bucket's next token (10 s)", d)
+		}
+		resp, err := ro.base.RoundTrip(h.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("the third write was answered %d, want 200", resp.StatusCode)
+		}
+		h.answer <- resp
+		<-third
+	})
+}
