@@ -49,6 +49,7 @@ type Client struct {
 	*shared
 	guard *scopeguard.Transport // this view's, holding its token source
 	gen   *gen.Client
+	id    string // names the view in coalescing keys
 }
 
 // shared is what a Client and its per-user views have in common.
@@ -325,7 +326,7 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 
 // view builds a Client on the shared state for one guard view.
 func (s *shared) view(guard *scopeguard.Transport) *Client {
-	c := &Client{shared: s, guard: guard}
+	c := &Client{shared: s, guard: guard, id: fmt.Sprintf("%p", guard)}
 	g, _ := gen.NewClient(s.base, gen.WithHTTPClient(doer{guard}), gen.WithRequestEditorFn(s.editRequest))
 	c.gen = g
 	return c

@@ -80,57 +80,53 @@ func (c *Client) key() (*scopeguard.Transport, bool) {
 }
 
 // shareGet runs get once for concurrent callers with the same token and
-// operation. The shared call runs until every caller has left or it ends.
+// operation.
+//
+// The first caller (the leader) runs the shared GET in its own goroutine,
+// with its own context, as an unshared call would; callers that come while
+// it is out (followers) wait for its result or for their own context. When
+// the leader's context ends before the GET does, the GET ends with it, and
+// followers whose context is still live start over: a GET is idempotent,
+// and nobody waits on a context that is not theirs.
 func (c *Client) shareGet(ctx context.Context, op string, get func(context.Context) (exchange, error)) (exchange, error) {
-	view, ok := c.key()
-	if !ok {
+	if !c.coalesce {
 		return get(ctx)
 	}
 	co := c.coalescer
-	key := fmt.Sprintf("%s %p", op, view)
-	co.mu.Lock()
-	f := co.flights[key]
-	if f == nil {
-		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		f = &flight{ctx: fctx, cancel: cancel}
-		co.flights[key] = f
-	}
-	f.n++
-	co.mu.Unlock()
-	ch := co.gets.DoChan(key, func() (any, error) {
-		defer func() {
-			co.mu.Lock()
-			if co.flights[key] == f {
-				delete(co.flights, key)
-			}
-			co.mu.Unlock()
-			f.cancel()
-		}()
-		return get(f.ctx)
-	})
-	leave := func() {
+	key := op + " " + c.id
+	for {
 		co.mu.Lock()
-		if f.n--; f.n == 0 {
-			f.cancel()
+		f, following := co.flights[key]
+		if !following {
+			f = &flight{ctx: ctx}
+			co.flights[key] = f
 		}
 		co.mu.Unlock()
-	}
-	select {
-	case r := <-ch:
-		leave()
+		run := func() (any, error) {
+			defer func() {
+				co.mu.Lock()
+				if co.flights[key] == f {
+					delete(co.flights, key)
+				}
+				co.mu.Unlock()
+			}()
+			return get(f.ctx)
+		}
+		var r singleflight.Result
+		if !following {
+			r.Val, r.Err, _ = co.gets.Do(key, run)
+		} else {
+			select {
+			case r = <-co.gets.DoChan(key, run):
+			case <-ctx.Done():
+				return exchange{}, fmt.Errorf("api: %s: %w", op, context.Cause(ctx))
+			}
+			if r.Err != nil && f.ctx.Err() != nil && ctx.Err() == nil {
+				continue // the leader left, and took the GET with it
+			}
+		}
 		return r.Val.(exchange), r.Err
-	case <-ctx.Done():
-		leave()
-		return exchange{}, fmt.Errorf("api: %s: %w", op, context.Cause(ctx))
 	}
-}
-
-// flight is the context of one shared GET: it keeps the first caller's
-// values but not its cancellation, and ends when the last caller leaves.
-type flight struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	n      int // callers waiting
 }
 
 // patch sends md, whose JSON body is size bytes, as a PATCH of
@@ -225,3 +221,6 @@ func (co *coalescer) drive(key *scopeguard.Transport, q *patchQueue) {
 		co.mu.Unlock()
 	}
 }
+
+// flight is one shared GET: it runs with its leader's context.
+type flight struct{ ctx context.Context }

@@ -278,3 +278,49 @@ func TestCoalescedCallerLeaves(t *testing.T) {
 		}
 	})
 }
+
+// A shared GET runs with its first caller's context: a later caller whose
+// context ends returns at once, and when the first caller's ends, the
+// others start over and still get their answer.
+func TestSharedGetCallersLeave(t *testing.T) {
+	t.Parallel()
+	bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
+		c := newClient(t, tn, alice, allScopes)
+		if _, err := c.Me(t.Context()); err != nil { // past the first-answer probe
+			t.Fatal(err)
+		}
+		tn.ResetRequests()
+		tn.InjectFault(apitest.OpGetUser, apitest.Fault{Delay: time.Second, Times: 1})
+		leaderCtx, leave := context.WithCancel(t.Context())
+		followerCtx, giveUp := context.WithCancel(t.Context())
+		start := time.Now()
+		var wg sync.WaitGroup
+		// call calls Me, which must return wantErr after wantAfter.
+		call := func(ctx context.Context, wantErr error, wantAfter time.Duration) {
+			wg.Go(func() {
+				u, err := c.Me(ctx)
+				if !errors.Is(err, wantErr) {
+					t.Errorf("Me: error %v, want %v", err, wantErr)
+				}
+				if wantErr == nil && (u == nil || u.UserID != alice) {
+					t.Errorf("Me: user %+v, want %s", u, alice)
+				}
+				if got := time.Since(start); got != wantAfter {
+					t.Errorf("Me (error %v) returned after %v, want %v", err, got, wantAfter)
+				}
+			})
+			synctest.Wait()
+		}
+		call(leaderCtx, context.Canceled, 600*time.Millisecond)
+		call(t.Context(), nil, 600*time.Millisecond)
+		call(followerCtx, context.Canceled, 300*time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
+		giveUp()
+		time.Sleep(300 * time.Millisecond)
+		leave()
+		wg.Wait()
+		if n := sent(tn, "GET", alicePath); n != 2 {
+			t.Errorf("%d GETs, want 2 (the leader's, cancelled, and the follower's own)", n)
+		}
+	})
+}
