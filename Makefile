@@ -28,7 +28,7 @@ generate:
 check-generated:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	sed "s|^output:.*|output: $$tmp/client.gen.go|" gen/oapi-codegen.yaml > "$$tmp/oapi-codegen.yaml" && \
-	$(GO) run $(OAPI) -config "$$tmp/oapi-codegen.yaml" spec/current-user.yaml && \
+	(cd gen && $(GO) run $(OAPI) -config "$$tmp/oapi-codegen.yaml" ../spec/current-user.yaml) && \
 	$(GO) run ./internal/optable -o "$$tmp/operations.gen.go" spec/current-user.yaml && \
 	diff -u gen/client.gen.go "$$tmp/client.gen.go" && \
 	diff -u gen/operations.gen.go "$$tmp/operations.gen.go" && \

@@ -386,9 +386,8 @@ type HttpRequestDoer interface {
 // Client which conforms to the OpenAPI3 specification for this service.
 type Client struct {
 	// The endpoint of the server conforming to this interface, with scheme,
-	// https://api.deepmap.com for example. This can contain a path relative
-	// to the server, such as https://api.deepmap.com/dev-test, and all the
-	// paths in the swagger spec will be appended to the server.
+	// https://tenant.auth0.com/api/v2/ for example. The paths in the
+	// document are appended to it.
 	Server string
 
 	// Doer for performing requests, typically a *http.Client with any
@@ -405,21 +404,18 @@ type ClientOption func(*Client) error
 
 // Creates a new Client, with reasonable defaults
 func NewClient(server string, opts ...ClientOption) (*Client, error) {
-	// create a client with sane default values
 	client := Client{
 		Server: server,
 	}
-	// mutate client and add all optional params
 	for _, o := range opts {
 		if err := o(&client); err != nil {
 			return nil, err
 		}
 	}
-	// ensure the server URL always has a trailing slash
+	// the server URL always ends with a slash, so that paths join to it
 	if !strings.HasSuffix(client.Server, "/") {
 		client.Server += "/"
 	}
-	// create httpClient, if not already present
 	if client.Client == nil {
 		client.Client = &http.Client{}
 	}
@@ -538,11 +534,10 @@ type ClientInterface interface {
 //
 // Corresponds with POST /device-credentials (the `PostDeviceCredentials` operationId).
 func (c *Client) PostDeviceCredentialsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostDeviceCredentialsRequestWithBody(c.Server, contentType, body)
+	req, err := newPostDeviceCredentialsRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -557,11 +552,10 @@ func (c *Client) PostDeviceCredentialsWithBody(ctx context.Context, contentType 
 //
 // Corresponds with POST /device-credentials (the `PostDeviceCredentials` operationId).
 func (c *Client) PostDeviceCredentials(ctx context.Context, body PostDeviceCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostDeviceCredentialsRequest(c.Server, body)
+	req, err := newPostDeviceCredentialsRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -574,11 +568,10 @@ func (c *Client) PostDeviceCredentials(ctx context.Context, body PostDeviceCrede
 //
 // Corresponds with DELETE /device-credentials/{id} (the `DeleteDeviceCredentialsByID` operationId).
 func (c *Client) DeleteDeviceCredentialsByID(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteDeviceCredentialsByIDRequest(c.Server, id)
+	req, err := newDeleteDeviceCredentialsByIDRequest(ctx, c.Server, id)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -591,11 +584,10 @@ func (c *Client) DeleteDeviceCredentialsByID(ctx context.Context, id string, req
 //
 // Corresponds with GET /users/{id} (the `GetUsersByID` operationId).
 func (c *Client) GetUsersByID(ctx context.Context, id string, params *GetUsersByIDParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetUsersByIDRequest(c.Server, id, params)
+	req, err := newGetUsersByIDRequest(ctx, c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -610,11 +602,10 @@ func (c *Client) GetUsersByID(ctx context.Context, id string, params *GetUsersBy
 //
 // Corresponds with PATCH /users/{id} (the `PatchUsersByID` operationId).
 func (c *Client) PatchUsersByIDWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchUsersByIDRequestWithBody(c.Server, id, contentType, body)
+	req, err := newPatchUsersByIDRequestWithBody(ctx, c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -629,11 +620,10 @@ func (c *Client) PatchUsersByIDWithBody(ctx context.Context, id string, contentT
 //
 // Corresponds with PATCH /users/{id} (the `PatchUsersByID` operationId).
 func (c *Client) PatchUsersByID(ctx context.Context, id string, body PatchUsersByIDJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchUsersByIDRequest(c.Server, id, body)
+	req, err := newPatchUsersByIDRequest(ctx, c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -646,11 +636,10 @@ func (c *Client) PatchUsersByID(ctx context.Context, id string, body PatchUsersB
 //
 // Corresponds with GET /users/{id}/enrollments (the `GetEnrollments` operationId).
 func (c *Client) GetEnrollments(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetEnrollmentsRequest(c.Server, id)
+	req, err := newGetEnrollmentsRequest(ctx, c.Server, id)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -665,11 +654,10 @@ func (c *Client) GetEnrollments(ctx context.Context, id string, reqEditors ...Re
 //
 // Corresponds with POST /users/{id}/identities (the `PostIdentities` operationId).
 func (c *Client) PostIdentitiesWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostIdentitiesRequestWithBody(c.Server, id, contentType, body)
+	req, err := newPostIdentitiesRequestWithBody(ctx, c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -684,11 +672,10 @@ func (c *Client) PostIdentitiesWithBody(ctx context.Context, id string, contentT
 //
 // Corresponds with POST /users/{id}/identities (the `PostIdentities` operationId).
 func (c *Client) PostIdentities(ctx context.Context, id string, body PostIdentitiesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostIdentitiesRequest(c.Server, id, body)
+	req, err := newPostIdentitiesRequest(ctx, c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -701,11 +688,10 @@ func (c *Client) PostIdentities(ctx context.Context, id string, body PostIdentit
 //
 // Corresponds with DELETE /users/{id}/identities/{provider}/{user_id} (the `DeleteUserIdentityByUserID` operationId).
 func (c *Client) DeleteUserIdentityByUserID(ctx context.Context, id string, provider UserIdentityProviderEnum, userID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteUserIdentityByUserIDRequest(c.Server, id, provider, userID)
+	req, err := newDeleteUserIdentityByUserIDRequest(ctx, c.Server, id, provider, userID)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -714,71 +700,50 @@ func (c *Client) DeleteUserIdentityByUserID(ctx context.Context, id string, prov
 
 // NewPostDeviceCredentialsRequest calls the generic PostDeviceCredentials builder with application/json body
 func NewPostDeviceCredentialsRequest(server string, body PostDeviceCredentialsJSONRequestBody) (*http.Request, error) {
-	var bodyReader io.Reader
+	return newPostDeviceCredentialsRequest(context.Background(), server, body)
+}
+
+func newPostDeviceCredentialsRequest(ctx context.Context, server string, body PostDeviceCredentialsJSONRequestBody) (*http.Request, error) {
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
-	bodyReader = bytes.NewReader(buf)
-	return NewPostDeviceCredentialsRequestWithBody(server, "application/json", bodyReader)
+	return newPostDeviceCredentialsRequestWithBody(ctx, server, "application/json", bytes.NewReader(buf))
 }
 
 // NewPostDeviceCredentialsRequestWithBody constructs an http.Request for the PostDeviceCredentials method, with any body, and a specified content type
 func NewPostDeviceCredentialsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
-	var err error
+	return newPostDeviceCredentialsRequestWithBody(context.Background(), server, contentType, body)
+}
 
-	serverURL, err := url.Parse(server)
+func newPostDeviceCredentialsRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
+	if !strings.HasSuffix(server, "/") {
+		server += "/"
+	}
+	rawURL := server + "device-credentials"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, body)
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/device-credentials")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
-	if err != nil {
-		return nil, err
-	}
-
 	req.Header.Add("Content-Type", contentType)
-
 	return req, nil
 }
 
 // NewDeleteDeviceCredentialsByIDRequest constructs an http.Request for the DeleteDeviceCredentialsByID method
 func NewDeleteDeviceCredentialsByIDRequest(server string, id string) (*http.Request, error) {
-	var err error
+	return newDeleteDeviceCredentialsByIDRequest(context.Background(), server, id)
+}
 
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+func newDeleteDeviceCredentialsByIDRequest(ctx context.Context, server string, id string) (*http.Request, error) {
+	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
+	if !strings.HasSuffix(server, "/") {
+		server += "/"
 	}
-
-	operationPath := fmt.Sprintf("/device-credentials/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	rawURL := server + fmt.Sprintf("device-credentials/%s", pathParam0)
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -788,70 +753,39 @@ func NewDeleteDeviceCredentialsByIDRequest(server string, id string) (*http.Requ
 
 // NewGetUsersByIDRequest constructs an http.Request for the GetUsersByID method
 func NewGetUsersByIDRequest(server string, id string, params *GetUsersByIDParams) (*http.Request, error) {
-	var err error
+	return newGetUsersByIDRequest(context.Background(), server, id, params)
+}
 
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+func newGetUsersByIDRequest(ctx context.Context, server string, id string, params *GetUsersByIDParams) (*http.Request, error) {
+	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
+	if !strings.HasSuffix(server, "/") {
+		server += "/"
 	}
-
-	operationPath := fmt.Sprintf("/users/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
+	rawURL := server + fmt.Sprintf("users/%s", pathParam0)
 	if params != nil {
-		// queryValues collects non-styled parameters (passthrough, JSON)
-		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
-		// rawQueryFragments collects pre-encoded query fragments from
-		// styled parameters, preserving literal commas as delimiters
-		// per the OpenAPI spec (e.g. "color=blue,black,brown").
-		var rawQueryFragments []string
-
+		var query []string
 		if params.Fields != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "fields", *params.Fields, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			frag, err := runtime.StyleParamWithOptions("form", true, "fields", *params.Fields, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""})
+			if err != nil {
 				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
 			}
-
+			query = append(query, frag)
 		}
-
 		if params.IncludeFields != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_fields", *params.IncludeFields, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+			frag, err := runtime.StyleParamWithOptions("form", true, "include_fields", *params.IncludeFields, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""})
+			if err != nil {
 				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
 			}
-
+			query = append(query, frag)
 		}
-
-		if encoded := queryValues.Encode(); encoded != "" {
-			rawQueryFragments = append(rawQueryFragments, encoded)
+		if len(query) > 0 {
+			rawURL += "?" + strings.Join(query, "&")
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -861,78 +795,54 @@ func NewGetUsersByIDRequest(server string, id string, params *GetUsersByIDParams
 
 // NewPatchUsersByIDRequest calls the generic PatchUsersByID builder with application/json body
 func NewPatchUsersByIDRequest(server string, id string, body PatchUsersByIDJSONRequestBody) (*http.Request, error) {
-	var bodyReader io.Reader
+	return newPatchUsersByIDRequest(context.Background(), server, id, body)
+}
+
+func newPatchUsersByIDRequest(ctx context.Context, server string, id string, body PatchUsersByIDJSONRequestBody) (*http.Request, error) {
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
-	bodyReader = bytes.NewReader(buf)
-	return NewPatchUsersByIDRequestWithBody(server, id, "application/json", bodyReader)
+	return newPatchUsersByIDRequestWithBody(ctx, server, id, "application/json", bytes.NewReader(buf))
 }
 
 // NewPatchUsersByIDRequestWithBody constructs an http.Request for the PatchUsersByID method, with any body, and a specified content type
 func NewPatchUsersByIDRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
-	var err error
+	return newPatchUsersByIDRequestWithBody(context.Background(), server, id, contentType, body)
+}
 
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+func newPatchUsersByIDRequestWithBody(ctx context.Context, server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
-
-	serverURL, err := url.Parse(server)
+	if !strings.HasSuffix(server, "/") {
+		server += "/"
+	}
+	rawURL := server + fmt.Sprintf("users/%s", pathParam0)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, rawURL, body)
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/users/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
-	if err != nil {
-		return nil, err
-	}
-
 	req.Header.Add("Content-Type", contentType)
-
 	return req, nil
 }
 
 // NewGetEnrollmentsRequest constructs an http.Request for the GetEnrollments method
 func NewGetEnrollmentsRequest(server string, id string) (*http.Request, error) {
-	var err error
+	return newGetEnrollmentsRequest(context.Background(), server, id)
+}
 
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+func newGetEnrollmentsRequest(ctx context.Context, server string, id string) (*http.Request, error) {
+	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
+	if !strings.HasSuffix(server, "/") {
+		server += "/"
 	}
-
-	operationPath := fmt.Sprintf("/users/%s/enrollments", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	rawURL := server + fmt.Sprintf("users/%s/enrollments", pathParam0)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -942,92 +852,62 @@ func NewGetEnrollmentsRequest(server string, id string) (*http.Request, error) {
 
 // NewPostIdentitiesRequest calls the generic PostIdentities builder with application/json body
 func NewPostIdentitiesRequest(server string, id string, body PostIdentitiesJSONRequestBody) (*http.Request, error) {
-	var bodyReader io.Reader
+	return newPostIdentitiesRequest(context.Background(), server, id, body)
+}
+
+func newPostIdentitiesRequest(ctx context.Context, server string, id string, body PostIdentitiesJSONRequestBody) (*http.Request, error) {
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
-	bodyReader = bytes.NewReader(buf)
-	return NewPostIdentitiesRequestWithBody(server, id, "application/json", bodyReader)
+	return newPostIdentitiesRequestWithBody(ctx, server, id, "application/json", bytes.NewReader(buf))
 }
 
 // NewPostIdentitiesRequestWithBody constructs an http.Request for the PostIdentities method, with any body, and a specified content type
 func NewPostIdentitiesRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
-	var err error
+	return newPostIdentitiesRequestWithBody(context.Background(), server, id, contentType, body)
+}
 
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+func newPostIdentitiesRequestWithBody(ctx context.Context, server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
-
-	serverURL, err := url.Parse(server)
+	if !strings.HasSuffix(server, "/") {
+		server += "/"
+	}
+	rawURL := server + fmt.Sprintf("users/%s/identities", pathParam0)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, body)
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/users/%s/identities", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
-	if err != nil {
-		return nil, err
-	}
-
 	req.Header.Add("Content-Type", contentType)
-
 	return req, nil
 }
 
 // NewDeleteUserIdentityByUserIDRequest constructs an http.Request for the DeleteUserIdentityByUserID method
 func NewDeleteUserIdentityByUserIDRequest(server string, id string, provider UserIdentityProviderEnum, userID string) (*http.Request, error) {
-	var err error
+	return newDeleteUserIdentityByUserIDRequest(context.Background(), server, id, provider, userID)
+}
 
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+func newDeleteUserIdentityByUserIDRequest(ctx context.Context, server string, id string, provider UserIdentityProviderEnum, userID string) (*http.Request, error) {
+	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
-
-	var pathParam1 string
-
-	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "provider", provider, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam1, err := runtime.StyleParamWithOptions("simple", false, "provider", provider, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
-
-	var pathParam2 string
-
-	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam2, err := runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
+	if !strings.HasSuffix(server, "/") {
+		server += "/"
 	}
-
-	operationPath := fmt.Sprintf("/users/%s/identities/%s/%s", pathParam0, pathParam1, pathParam2)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	rawURL := server + fmt.Sprintf("users/%s/identities/%s/%s", pathParam0, pathParam1, pathParam2)
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}
