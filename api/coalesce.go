@@ -139,14 +139,27 @@ func (c *Client) patch(ctx context.Context, md map[string]any, size int, send fu
 		return send(ctx, nil)
 	}
 	co := c.coalescer
-	call := &patchCall{md: md}
 	co.mu.Lock()
 	q := co.patches[key]
 	if q == nil {
-		q = &patchQueue{}
+		// Nothing is queued for the view: the call is sent now, from this
+		// goroutine and with its own context, and the calls made while it
+		// is out queue behind it (nothing joins the batch being sent).
+		q = &patchQueue{batches: []*batch{{}}}
 		co.patches[key] = q
-		go co.drive(key, q)
+		co.mu.Unlock()
+		ex, err := send(ctx, nil)
+		co.mu.Lock()
+		q.batches = q.batches[1:]
+		if len(q.batches) == 0 {
+			delete(co.patches, key)
+		} else {
+			go co.drive(key, q)
+		}
+		co.mu.Unlock()
+		return ex, err
 	}
+	call := &patchCall{md: md}
 	barrier := len(md) == 0
 	var b *batch
 	// The last batch takes the call unless it is being sent (the first),
@@ -187,7 +200,9 @@ func (c *Client) patch(ctx context.Context, md map[string]any, size int, send fu
 }
 
 // drive sends the queue's batches one after another, each once the one
-// before it is answered, and ends when the queue is empty.
+// before it is answered, and ends when the queue is empty. It runs in a
+// goroutine of its own, started when the call sent at once is answered
+// and others wait behind it.
 func (co *coalescer) drive(key *scopeguard.Transport, q *patchQueue) {
 	for {
 		co.mu.Lock()
