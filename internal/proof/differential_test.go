@@ -63,19 +63,21 @@ var correspondence = map[guardOutcome][]string{
 	// A user id that is neither me nor the token's sub: the tenant checks
 	// the subject before the scope, as the guard does.
 	guardSubject: {serverUnowned},
-	// The generated client resolved "", "." or ".." into a path with an
-	// empty segment; the tenant routes no such path.
+	// An empty id leaves an empty segment in the path; the tenant routes
+	// no such path.
 	guardEmptySeg: {serverNoRoute},
-	// An id that stays one escaped segment but has "."/".."/"" parts
-	// around a "/" ("../x" is sent as ..%2Fx). The guard refuses it because
-	// a proxy that decodes %2F would read a traversal; the tenant reads it
-	// as the id of a resource that is not the caller's: unowned for a user,
-	// for a credential insufficient scope or, with the scope, no such
-	// credential. Never 2xx.
+	// An id "." or "..", sent as a segment of its own (the generated
+	// client joins paths without resolving them), or one that stays one
+	// escaped segment but has "."/".."/"" parts around a "/" ("../x" is
+	// sent as ..%2Fx). The guard refuses it because a server or proxy that
+	// resolves dot segments or decodes %2F would read a traversal; the
+	// tenant reads it as the id of a resource that is not the caller's:
+	// unowned for a user, for a credential insufficient scope or, with the
+	// scope, no such credential. Never 2xx.
 	guardDotParts: {serverUnowned, serverScope, serverNoCred},
-	// The generated client resolved ".." (or ".") into a path that matches
-	// no operation; the tenant routes none either.
-	guardUnknown: {serverNoRoute},
+	// ErrUnknownOperation has no row: a generated call always names its
+	// own operation, so the guard never answers it one, and a case where it
+	// did would be a mismatch.
 }
 
 // diffForm is one form of the id a case passes to the generated client:
