@@ -502,6 +502,15 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return buf, nil
 }
 
+// namesOperation reports whether err is a guard refusal whose message
+// already names the operation, so that wrapping it does not name it twice.
+func namesOperation(err error) bool {
+	var se *ScopeError
+	var sj *SubjectError
+	var pe *ParamError
+	return errors.As(err, &se) || errors.As(err, &sj) || errors.As(err, &pe)
+}
+
 // classify wraps a failed attempt's error for the caller. resp is non-nil
 // when the failure came while reading the body.
 func classify(op string, resp *http.Response, err error, st *sentTokens) error {
@@ -512,6 +521,8 @@ func classify(op string, resp *http.Response, err error, st *sentTokens) error {
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):
 		return &ResponseError{Operation: op, StatusCode: statusOf(resp), Err: ErrBodyTooLarge, tokens: st}
+	case namesOperation(err):
+		return fmt.Errorf("api: %w", err)
 	case scopeguard.Refused(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("api: %s: %w", op, err)
 	case resp != nil:
