@@ -23,11 +23,21 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first signal cancels ctx, and the command ends with status 130;
-	// a second one kills the process, should anything not heed ctx.
-	context.AfterFunc(ctx, stop)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal cancels ctx, and the command ends with 128 plus
+		// its number (130, 143); a second one kills the process, should
+		// anything not heed ctx.
+		sig, ok := (<-sigs).(syscall.Signal)
+		if !ok {
+			sig = syscall.SIGINT
+		}
+		cancel(&cli.Signaled{Signal: sig})
+		signal.Stop(sigs)
+	}()
 	code := cli.Run(ctx, cli.DefaultEnv(), os.Args[1:])
-	stop()
+	signal.Stop(sigs)
 	os.Exit(code)
 }

@@ -137,7 +137,7 @@ func Run(ctx context.Context, env Env, args []string) int {
 		f.cmd = strings.TrimPrefix(cmd.CommandPath(), root.Name()+" ")
 	}
 	if err != nil {
-		return f.fail(err, ctx.Err() != nil)
+		return f.fail(err, interruptedExit(ctx))
 	}
 	return ExitOK
 }

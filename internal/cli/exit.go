@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"syscall"
 
 	"golang.org/x/oauth2"
 
@@ -25,8 +27,31 @@ const (
 	ExitRefused = 3 // refused by the scope guard: the token does not allow the call
 	ExitLogin   = 4 // not signed in, sign-in failed, or the token is unusable (expired, malformed, refresh failed)
 
-	ExitInterrupted = 130 // interrupted (SIGINT, Ctrl-C; or SIGTERM): the shell's 128+2
+	ExitInterrupted = 130 // interrupted by SIGINT (Ctrl-C): the shell's 128+2
+	ExitTerminated  = 143 // stopped by SIGTERM: the shell's 128+15
 )
+
+// Signaled is the cause of the context Run is given when a signal ends
+// the command (context.WithCancelCause): Run then exits 128 plus the
+// signal's number, as a shell reports a process killed by it (130 for
+// SIGINT, 143 for SIGTERM). A context that ends for any other reason
+// exits ExitInterrupted.
+type Signaled struct{ Signal syscall.Signal }
+
+func (e *Signaled) Error() string { return "auth0me: " + e.Signal.String() }
+
+// interruptedExit returns the exit status of a command whose context
+// ended, or 0 when it did not.
+func interruptedExit(ctx context.Context) int {
+	if ctx.Err() == nil {
+		return 0
+	}
+	var s *Signaled
+	if errors.As(context.Cause(ctx), &s) && s.Signal > 0 && s.Signal < 128 {
+		return 128 + int(s.Signal)
+	}
+	return ExitInterrupted
+}
 
 // usageErr is a command-line problem. kind is "usage", or
 // "invalid_argument" for an argument Auth0 would refuse.
@@ -171,11 +196,11 @@ type errInfo struct {
 	code   string
 }
 
-// explain turns err into an errInfo. interrupted says the process got
-// SIGINT or SIGTERM while the command ran.
-func (f *factory) explain(err error, interrupted bool) errInfo {
-	if interrupted {
-		return errInfo{kind: "interrupted", exit: ExitInterrupted, message: "interrupted"}
+// explain turns err into an errInfo. interrupted is the exit status of a
+// command a signal ended (see interruptedExit), 0 when none did.
+func (f *factory) explain(err error, interrupted int) errInfo {
+	if interrupted != 0 {
+		return errInfo{kind: "interrupted", exit: interrupted, message: "interrupted"}
 	}
 	code, kind := classify(err)
 	e := errInfo{kind: kind, exit: code, message: unprefix(describe(err))}
@@ -272,8 +297,8 @@ func unprefix(s string) string {
 
 // fail prints err (one line, or one JSON object with --json) on stderr and
 // returns its exit status.
-func (f *factory) fail(err error, interrupted bool) int {
-	if code, ok := isReported(err); ok && !interrupted {
+func (f *factory) fail(err error, interrupted int) int {
+	if code, ok := isReported(err); ok && interrupted == 0 {
 		return code
 	}
 	e := f.explain(err, interrupted)

@@ -48,7 +48,8 @@ const exitCodesHelp = `Exit status of every auth0me command:
   4    not signed in, sign-in failed, or the token is unusable (expired,
        malformed, refresh failed); status exits 4 when the token is not
        usable now
-  130  interrupted (Ctrl-C)`
+  130  interrupted (Ctrl-C, SIGINT)
+  143  stopped by SIGTERM`
 
 // renderHelp writes cmd's help: description, usage, subcommands, flags,
 // examples, wrapped at helpWidth. It is the only help layout of the

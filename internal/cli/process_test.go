@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -151,9 +152,9 @@ func TestParallelRefreshProcesses(t *testing.T) {
 	t.Logf("%d processes, %d refresh request(s), %d profile reads", n, refreshCount(t, tn), gets)
 }
 
-// TestInterruptLogin sends a real SIGINT to a built binary waiting in each
-// login flow: it exits 130, as the shell's convention for Ctrl-C is, says
-// so on one line, and leaves no token file.
+// TestInterruptLogin sends a real SIGINT or SIGTERM to a built binary
+// waiting in each login flow: it exits 130 or 143, the shell's 128 plus
+// the signal's number, says so on one line, and leaves no token file.
 func TestInterruptLogin(t *testing.T) {
 	t.Parallel()
 	if runtime.GOOS == "windows" {
@@ -163,9 +164,12 @@ func TestInterruptLogin(t *testing.T) {
 		name    string
 		args    []string
 		waiting string // what stderr says once the flow waits
+		signal  syscall.Signal
+		exit    int
 	}{
-		{"browser", []string{"--no-browser"}, "Waiting for the browser"},
-		{"device", []string{"--device"}, "Waiting for approval"},
+		{"browser", []string{"--no-browser"}, "Waiting for the browser", syscall.SIGINT, cli.ExitInterrupted},
+		{"device", []string{"--device"}, "Waiting for approval", syscall.SIGINT, cli.ExitInterrupted},
+		{"device SIGTERM", []string{"--device"}, "Waiting for approval", syscall.SIGTERM, cli.ExitTerminated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -188,15 +192,15 @@ func TestInterruptLogin(t *testing.T) {
 					break
 				}
 			}
-			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			if err := cmd.Process.Signal(tc.signal); err != nil {
 				t.Fatal(err)
 			}
 			for sc.Scan() {
 				seen.WriteString(sc.Text() + "\n")
 			}
 			cmd.Wait()
-			if code := cmd.ProcessState.ExitCode(); code != cli.ExitInterrupted {
-				t.Errorf("exit %d after SIGINT, want %d; stderr:\n%s", code, cli.ExitInterrupted, seen.String())
+			if code := cmd.ProcessState.ExitCode(); code != tc.exit {
+				t.Errorf("exit %d after %v, want %d; stderr:\n%s", code, tc.signal, tc.exit, seen.String())
 			}
 			if !strings.HasSuffix(seen.String(), "\nauth0me: interrupted\n") {
 				t.Errorf("stderr does not end with 'auth0me: interrupted':\n%s", seen.String())
@@ -204,7 +208,7 @@ func TestInterruptLogin(t *testing.T) {
 			if _, err := os.Stat(h.tokenFile()); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("an interrupted login left a token file: %v", err)
 			}
-			t.Logf("login %s: SIGINT -> exit %d", tc.name, cmd.ProcessState.ExitCode())
+			t.Logf("login %s: %v -> exit %d", tc.name, tc.signal, cmd.ProcessState.ExitCode())
 		})
 	}
 }
