@@ -59,6 +59,9 @@ type Env struct {
 	// Interactive says Stderr is a terminal, which turns on the device-flow
 	// spinner.
 	Interactive bool
+	// StdoutTTY says Stdout is a terminal, which allows colour there (see
+	// palette); Interactive allows it on Stderr.
+	StdoutTTY bool
 	// StdinTTY says Stdin is a terminal: only then do unlink and
 	// device-credential delete ask for confirmation.
 	StdinTTY bool
@@ -76,6 +79,7 @@ func DefaultEnv() Env {
 		Getenv:      os.Getenv,
 		ConfigDir:   os.UserConfigDir,
 		Interactive: isTerminal(os.Stderr),
+		StdoutTTY:   isTerminal(os.Stdout),
 		StdinTTY:    isTerminal(os.Stdin),
 		Browse:      openBrowser,
 	}
@@ -113,6 +117,8 @@ type factory struct {
 	env  Env
 	out  io.Writer
 	errw io.Writer
+	// outColor and errColor colour what goes to out and errw.
+	outColor, errColor palette
 
 	// Global flags.
 	json    bool
@@ -129,7 +135,8 @@ type factory struct {
 // exit status: one of the Exit constants.
 func Run(ctx context.Context, env Env, args []string) int {
 	env.fill()
-	f := &factory{env: env, out: env.Stdout, errw: env.Stderr}
+	f := &factory{env: env, out: env.Stdout, errw: env.Stderr,
+		outColor: newPalette(env.StdoutTTY, env.Getenv), errColor: newPalette(env.Interactive, env.Getenv)}
 	root := newCmdRoot(f)
 	root.SetArgs(longFlagsWithOneDash(root, args))
 	cmd, err := root.ExecuteContextC(ctx)

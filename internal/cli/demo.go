@@ -69,13 +69,14 @@ func (d *demo) step(title, command, request string, run func() (string, error)) 
 	d.rep.Steps = append(d.rep.Steps, s)
 	if !d.f.json {
 		var b strings.Builder
-		fmt.Fprintf(&b, "%d. %s\n", s.Step, title)
+		c := d.f.outColor
+		fmt.Fprintf(&b, "%s\n", c.bold(fmt.Sprintf("%d. %s", s.Step, title)))
 		if command != "" {
 			fmt.Fprintf(&b, "   $ %s\n", command)
 		}
-		fmt.Fprintf(&b, "   %s\n", request)
+		fmt.Fprintf(&b, "   %s\n", c.gray(request))
 		for line := range strings.SplitSeq(res, "\n") {
-			fmt.Fprintf(&b, "   → %s\n", line)
+			fmt.Fprintf(&b, "   %s %s\n", c.green("→"), line)
 		}
 		b.WriteString("\n")
 		io.WriteString(d.f.out, b.String())
@@ -102,7 +103,9 @@ func (d *demo) refusal(title, request string, call func() error) error {
 		Result: "refused before sending; the tenant received no request"}
 	d.rep.Steps = append(d.rep.Steps, s)
 	if !d.f.json {
-		fmt.Fprintf(d.f.out, "%d. %s\n   %s\n   ✗ %s\n   → %s\n\n", s.Step, title, request, s.Error, s.Result)
+		c := d.f.outColor
+		fmt.Fprintf(d.f.out, "%s\n   %s\n   %s %s\n   %s %s\n\n", c.bold(fmt.Sprintf("%d. %s", s.Step, title)),
+			c.gray(request), c.red("✗"), s.Error, c.green("→"), s.Result)
 	}
 	return nil
 }

@@ -327,7 +327,8 @@ func (f *factory) fail(err error, interrupted int) int {
 	case e.hint != "":
 		line += " (" + e.hint + ")"
 	}
-	fmt.Fprintln(f.errw, oneLine(line))
+	line = oneLine(line)
+	fmt.Fprintln(f.errw, f.errColor.red("auth0me:")+strings.TrimPrefix(line, "auth0me:"))
 	return e.exit
 }
 
