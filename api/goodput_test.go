@@ -22,9 +22,9 @@ import (
 type scenario struct {
 	name string
 	plan *apitest.Plan
-	// clients separate Clients (standing for processes), each acting for
-	// users/clients users; with clients == 1 one Client serves every user
-	// through per-user views.
+	// clients separate Clients (standing for processes) share the users:
+	// user i is served by Client i mod clients, its first user directly,
+	// the others through per-user views.
 	clients, users int
 	// Each user makes writes writes, from goroutines goroutines at once
 	// (1: one after another).
@@ -84,21 +84,21 @@ func (s scenario) run(t *testing.T) outcome {
 		// Every view is made before the clock starts: minting a token takes
 		// real time, during which a first goroutine would run ahead alone.
 		views := make([]*api.Client, s.users)
-		var root *api.Client
+		roots := make([]*api.Client, s.clients)
 		for i := range views {
 			sub := fmt.Sprintf("auth0|s%03d", i)
 			if err := tn.AddUser(apitest.User{ID: sub, Email: sub[6:] + "@example.com"}); err != nil {
 				t.Fatal(err)
 			}
 			ts := staticToken(tn.AccessToken(sub, "update:current_user_metadata"))
-			if s.clients > 1 || root == nil {
+			if k := i % s.clients; roots[k] == nil {
 				c, err := api.New(tn.Domain(), ts, append([]api.Option{api.WithBaseURL(tn.BaseURL()), api.WithHTTPClient(hc)}, s.opts...)...)
 				if err != nil {
 					t.Fatal(err)
 				}
-				root, views[i] = c, c
+				roots[k], views[i] = c, c
 			} else {
-				views[i] = root.ForToken(ts)
+				views[i] = roots[k].ForToken(ts)
 			}
 		}
 		var failed atomic.Int64
@@ -156,8 +156,9 @@ func TestPerUserBucketLearned(t *testing.T) {
 	}
 }
 
-// TestRateLimitScenarios runs issue 11's scenarios S1–S6 and checks issue
-// 11's targets: no failed operation anywhere; for one Client completion
+// TestRateLimitScenarios runs issue 11's scenarios S1–S6, and X1–X3 where
+// a few separate Clients serve many users each, and checks issue 11's
+// targets: no failed operation anywhere; for one Client completion
 // within 1.10× the buckets' minimum and under 1% of requests answered 429;
 // for separate Clients, 429s beyond the blind starts under 5% and
 // completion within 1.5×. Where a row asserts less, its comment gives the
@@ -183,26 +184,42 @@ func TestRateLimitScenarios(t *testing.T) {
 		// old news, 150 runs with -race had no 429 (1.004× the minimum).
 		{name: "S4 one Client, 50 users × 4 writes, Enterprise non-production", plan: &planNonProduction, clients: 1, users: 50, writes: 4, goroutines: 1,
 			maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
-		// Separate Clients meet issue 11's completion target (1.5×) but
-		// not its 429 target (5% beyond the blind starts): at most, over
-		// 60 runs with -race, 1.25×, 49% and 2.08 requests per operation
-		// (S5, K=4), 1.11×, 79% and 5.55 (S5, K=16), 1.11×, 38% and 1.62
-		// (S6); with the machine loaded, S5 K=16 reached 81% and 6.05. The
-		// bounds below leave room for that tail. What holds the 429s up: a Client
-		// sees the global bucket only through its own answers, so it
-		// learns that others share it only from 429s, and the Free plan's
-		// bucket (burst 2) has no room to warn before it is empty; a
-		// shared mirror comes back at every X-RateLimit-Reset so that the
-		// bucket stays busy, which costs 429s when all Clients come back
-		// together. (Without that, 429s were 18–28% and 51–62% but
-		// completion 1.8–3.7× and 1.9–4.6×.) These rows assert what the
-		// code reaches, with room for the jitter's spread.
+		// Separate Clients, each seeing the global bucket only through its
+		// own answers. Over 60 runs with -race (median, maximum): S6 meets
+		// issue 11's targets, with no 429 in any run and 1.26×, 1.32× the
+		// minimum: its Clients see others' takes in the level answered
+		// (burst 50) before the bucket is empty, and pace at a share.
+		// So do X1 (0.99%, 2.91%; 1.13×, 1.39×), where two Clients serve
+		// 25 users each. The Free plan (S5, X3) and Enterprise
+		// non-production (X2) miss the 429 target, though completion stays
+		// within 1.5×: S5 K=4 35%, 43% (1.14×, 1.34×; at most 1.85
+		// requests per operation); S5 K=16 74%, 76% (1.03×, 1.09×; 4.76);
+		// X2 47%, 49% (1.02×, 1.06×; 1.94); X3 22%, 26% (1.12×, 1.17×;
+		// 1.35). What holds them up: a bucket of 2 (or 10 at 2/s, split
+		// between Clients with many requests each) has no room to show
+		// others' takes before it is empty, and a shared mirror comes back
+		// at every X-RateLimit-Reset so that the bucket stays busy, which
+		// costs 429s when all Clients come back together. Without that
+		// come-back (10 runs of a nearly final variant), 429s fell to 21%,
+		// 29% (S5 K=4) and 40%, 42% (K=16), but completion rose to 1.44×,
+		// 1.75× and 1.78×, 2.44×. Before the
+		// share (ECN-like signal, slow start, a rate assumed until
+		// measured), over 30 runs: S5 K=4 40%, 45%; K=16 78%, 80%; S6 37%,
+		// 38% at 1.02×, 1.03×; X1 23%, 25%. bench/sharedbucket_sim_test.go
+		// gives what idealized Clients with perfect knowledge reach. These
+		// rows assert the code's tail, not the target, where it is missed.
 		{name: "S5 4 Clients × 10 writes, Free", plan: &planFree, clients: 4, users: 4, writes: 10, goroutines: 1,
-			maxRatio: 1.5, max429: 0.60, maxPerOp: 2.5},
+			maxRatio: 1.5, max429: 0.45, maxPerOp: 1.9},
 		{name: "S5 16 Clients × 6 writes, Free", plan: &planFree, clients: 16, users: 16, writes: 6, goroutines: 1,
-			maxRatio: 1.5, max429: 0.88, maxPerOp: 7.0},
+			maxRatio: 1.5, max429: 0.78, maxPerOp: 5.0},
 		{name: "S6 16 Clients × 10 writes, Enterprise production", plan: &planProduction, clients: 16, users: 16, writes: 10, goroutines: 1,
-			maxRatio: 1.5, max429: 0.48, maxPerOp: 2.0},
+			maxRatio: 1.5, max429: 0.05, maxPerOp: 1.05},
+		{name: "X1 2 Clients × 25 users × 4 writes, Enterprise production", plan: &planProduction, clients: 2, users: 50, writes: 4, goroutines: 1,
+			maxRatio: 1.5, max429: 0.05, maxPerOp: 1.05},
+		{name: "X2 4 Clients × 10 users × 4 writes, Enterprise non-production", plan: &planNonProduction, clients: 4, users: 40, writes: 4, goroutines: 1,
+			maxRatio: 1.5, max429: 0.50, maxPerOp: 2.0},
+		{name: "X3 2 Clients × 10 users × 10 writes, Free", plan: &planFree, clients: 2, users: 20, writes: 10, goroutines: 1,
+			maxRatio: 1.5, max429: 0.28, maxPerOp: 1.4},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {

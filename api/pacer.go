@@ -34,36 +34,55 @@ import (
 //     process, another Client): the mirror is set to the level and reset
 //     the 429 reports, and its rate is cut.
 //   - The global mirror knows nothing before the first answer: until an
-//     answer comes, one request is sent at a time. From then on every answer
-//     sets its size (X-RateLimit-Limit) and level: X-RateLimit-Remaining,
-//     less this Client's requests the server may have taken since it
-//     answered, which are those still in flight and those answered while
-//     this one was out (the server need not take requests in the order
-//     they were sent, and answers overtake each other). An answer to a
-//     request during which another came back is not the newest state seen:
-//     it may raise the level, never lower it. Its refill rate is measured
-//     from below: the rise of the level since the bucket was last seen full
-//     (from when that request was sent, at least a second before), plus
-//     this Client's requests since, less the token of rounding and the
-//     requests that may have been counted twice, measured only on answers
-//     that are the newest state seen; the highest such bound is kept. The
-//     level and the rate are lower bounds, which never send early, so a
-//     Client alone meets no 429. Until a rate is measured, an empty mirror
-//     waits for X-RateLimit-Reset, the time Auth0 says a token is added.
+//     answer comes, one request is sent at a time, and then one more may
+//     be in flight for each answer received (TCP's slow start), so that a
+//     Client learns from answers whether others take from the bucket
+//     before it has spent the burst. Every answer sets its size
+//     (X-RateLimit-Limit) and level: X-RateLimit-Remaining, less this
+//     Client's requests the server may have taken since it answered, which
+//     are those still in flight and those answered while this one was out
+//     (the server need not take requests in the order they were sent, and
+//     answers overtake each other). An answer to a request during which
+//     another came back is not the newest state seen: it may raise the
+//     level, never lower it. An answer that shows the bucket empty holds
+//     every request until its X-RateLimit-Reset: no token is added before.
+//     The refill rate is measured from below: the rise of the level since
+//     the bucket was last seen full (from when that request was sent, at
+//     least a second before), plus this Client's requests since, less the
+//     token of rounding and the requests that may have been counted twice,
+//     measured only on answers that are the newest state seen; the highest
+//     such bound is kept. The level and the rate are lower bounds, which
+//     never send early, so a Client alone meets no 429. Until a rate is
+//     measured, an empty mirror waits for X-RateLimit-Reset, the time Auth0
+//     says a token is added.
 //
-// Where a bucket is shared with unknown others, the mirror's rate is this
-// Client's share, steered as TCP steers its window, by additive increase
-// and multiplicative decrease (AIMD): a 429 from the bucket halves the
-// share (once per share interval: requests sent together tell one thing),
-// every request the bucket let through adds a step to it, up to the
-// bucket's own rate. Sends are then jittered so that Clients that share a
+// Where a bucket is shared with unknown others, the mirror does not count
+// on the tokens it sees, which are others' as much as this Client's: it
+// paces at this Client's share, a rate steered as TCP steers its window.
+// The share starts at the bucket's rate as far as it is known (measured, or
+// for the global bucket assumedRate) and follows additive increase and
+// multiplicative decrease (AIMD): a sign of congestion halves it (once per
+// share interval: requests sent together tell one thing), and every
+// request the bucket let through adds a step to it, up to the bucket's
+// rate as known. The signs of congestion are a 429 the mirror did not
+// predict (it held the token it took) and, for the global bucket, an
+// answer whose level is below the mirror's prediction (net of every
+// request this Client sent, some of which the answer may count) by the
+// token of rounding and the refill while the request was out, or more:
+// others took tokens, which for a Client alone never happens (as ECN
+// marks a packet before a router drops one). An answer that shows the
+// global bucket at growLevel of its size or more, counting this Client's
+// requests in flight, shows that it refills faster than it is taken: the
+// share doubles (once per share interval), and the rate known rises with
+// it (TCP's slow start). Sends are jittered so that Clients that share a
 // bucket do not line up. A shared mirror also takes, once per reset, the
 // token Auth0 says it adds at the X-RateLimit-Reset of the latest answer:
 // a Client whose share was cut low still comes back every second rather
 // than every few, which keeps the bucket busy when others stop (it costs
 // 429s when all come back at once: see the scenarios in goodput_test.go).
-// A bucket is taken as shared after a 429 the mirror did not predict, or a
-// first answer whose level shows others' requests.
+// A bucket is taken as shared at the first sign of congestion, or after a
+// first answer whose level shows others' requests (the mirror spends the
+// level that answer shows: a fresh bucket's burst is there to be taken).
 //
 // No single pacing wait is longer than maxWait: a reset further away is read
 // as maxWait away. (A reset a year away therefore costs maxWait, not a
@@ -97,7 +116,7 @@ const (
 	// share of it.
 	window = time.Second
 	// cut is the multiplicative decrease of a shared bucket's share after a
-	// 429 (a factor): TCP's one half.
+	// sign of congestion (a factor): TCP's one half.
 	cut = 0.5
 	// raise is the additive increase of a shared bucket's share per request
 	// it let through, as a fraction of the bucket's own rate: 1/64, so a
@@ -105,6 +124,18 @@ const (
 	// 64 Clients at equal shares grow together by one rate's worth per
 	// round of requests.
 	raise = 1.0 / 64
+	// growLevel is the level, as a fraction of the bucket's size, at or
+	// above which an answer (counting this Client's requests in flight as
+	// tokens) doubles a shared global mirror's share: 4/5, nearly full, so
+	// the share is too small to hold the level down, and the fifth left is
+	// room for the doubling to show in the level before the bucket is
+	// empty.
+	growLevel = 0.8
+	// assumedRate is the global bucket's rate a shared mirror counts on
+	// until it measures one, in tokens per second: 2, the slowest refill
+	// FACTS.md §4 lists for a plan's global bucket (Free, Enterprise
+	// non-production). The share starts there and is steered from it.
+	assumedRate = 2.0
 	// minShare is the smallest share, as a fraction of the bucket's rate
 	// (1/256): a floor so that a burst of 429s cannot stall the Client.
 	minShare = 1.0 / 256
@@ -123,11 +154,14 @@ const (
 // mirror is the model of one server bucket.
 type mirror struct {
 	size  float64   // bucket size; 0 until known (global)
-	full  float64   // the bucket's own refill, tokens/s; 0 until measured (global)
+	full  float64   // the bucket's own refill as known, tokens/s; 0 until known (global)
 	rate  float64   // refill counted on: full, or the share when shared
 	level float64   // tokens at at, net of this Client's takes
 	at    time.Time // when level was set
 	reset time.Time // global: X-RateLimit-Reset of the last answer
+	// empty is the X-RateLimit-Reset of the latest answer that showed the
+	// bucket empty: no token is added before it. Zero when none.
+	empty time.Time
 	// resetTaken is the reset whose token a shared mirror has taken.
 	resetTaken time.Time
 	// inflight counts requests that took from the mirror and are not
@@ -135,7 +169,8 @@ type mirror struct {
 	inflight int
 	armed    bool // per-user: a 429 from this user's bucket was seen
 	shared   bool
-	lastCut  time.Time
+	lastCut  time.Time // when the share was last cut
+	lastGrow time.Time // when the share was last doubled
 	// The window of the rate measurement: level and time at its start, and
 	// this Client's requests the bucket let through since.
 	anchorLevel    float64
@@ -178,21 +213,26 @@ func (m *mirror) delay(now time.Time) time.Duration {
 	if m.size == 0 {
 		return 0
 	}
-	lv := m.now(now)
-	if lv >= 1 || m.resetDue(now) {
-		return 0
-	}
 	var d time.Duration
+	lv := m.now(now)
 	switch {
+	case lv >= 1 || m.resetDue(now):
 	case m.rate > 0:
 		d = seconds((1-lv)/m.rate) + margin
 	case m.reset.IsZero() || !now.Before(m.reset.Add(margin)):
-		if m.inflight == 0 {
-			return 0 // nothing will answer: a request finds out
+		if m.inflight > 0 {
+			return forever // the reset's token is spent: wait for an answer
 		}
-		return forever // the reset's token is spent: wait for an answer
+		// Nothing will answer: a request finds out.
 	default:
 		d = m.reset.Add(margin).Sub(now) // a token is added at the reset
+	}
+	if !m.empty.IsZero() {
+		// No token comes before the reset of a bucket seen empty.
+		d = max(d, m.empty.Add(margin).Sub(now))
+	}
+	if d <= 0 {
+		return 0
 	}
 	if m.shared && m.rate > 0 {
 		d += seconds(jitterFrac / m.rate * rand.Float64())
@@ -231,6 +271,9 @@ func (m *mirror) take(now time.Time) {
 type ticket struct {
 	user *mirror // nil: no per-user bucket (no sub)
 	took bool    // took from the global mirror (size known when sent)
+	// counted: the global mirror held the token it took (a 429 then is
+	// one the mirror did not predict).
+	counted bool
 	// answers is the pacer's count of attempts observed when it was sent;
 	// sent is when.
 	answers uint64
@@ -249,13 +292,16 @@ func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
 		if p.global.size == 0 && p.probe && !p.answered {
 			d = forever // one request at a time until the first answer
 		}
+		if p.global.size > 0 && uint64(p.global.inflight) > p.answers {
+			d = forever // one request more in flight per answer
+		}
 		if u != nil {
 			if p.armed || u.armed {
 				d = max(d, u.delay(now))
 			}
 		}
 		if d <= 0 {
-			t := ticket{user: u, took: p.global.size > 0, answers: p.answers, sent: now}
+			t := ticket{user: u, took: p.global.size > 0, counted: p.global.now(now) >= 1 || p.global.resetDue(now), answers: p.answers, sent: now}
 			p.global.take(now)
 			if u != nil {
 				u.take(now)
@@ -407,17 +453,7 @@ func (p *pacer) sync(m *mirror, rl *RateLimit, now time.Time) {
 // the answer reports, and a cut share.
 func (p *pacer) limited(m *mirror, rl *RateLimit, now time.Time) {
 	p.sync(m, rl, now)
-	if m.full <= 0 {
-		return
-	}
-	if !m.shared {
-		m.shared = true
-		m.rate = m.full
-	}
-	if now.Sub(m.lastCut) >= seconds(1/m.rate) {
-		m.rate = max(m.rate*cut, minShare*m.full)
-		m.lastCut = now
-	}
+	m.congested(now)
 }
 
 // observeGlobal updates the global mirror from an answer's headers;
@@ -427,6 +463,11 @@ func (p *pacer) observeGlobal(t ticket, overtaken uint64, a answer, now time.Tim
 	g := &p.global
 	rl := p.horizon(a.rl, now)
 	obs := float64(rl.Remaining)
+	if obs < 1 {
+		g.empty = rl.Reset
+	} else if rl.Reset.After(g.empty) {
+		g.empty = time.Time{}
+	}
 	if g.size == 0 || !t.took {
 		first := g.size == 0
 		g.size, g.reset = float64(rl.Limit), rl.Reset
@@ -435,22 +476,31 @@ func (p *pacer) observeGlobal(t ticket, overtaken uint64, a answer, now time.Tim
 		// A fresh bucket is full: a first answer that shows fewer tokens
 		// than our requests took shows others' requests.
 		if first && obs < g.size-1-float64(g.inflight) && !a.limited {
-			g.shared = true
+			g.share()
 		}
 		return
 	}
 	g.size, g.reset = float64(rl.Limit), rl.Reset
 	if a.limited {
-		predicted := g.now(now) + 1 // this request's token, given back
-		p.limited(g, rl, now)
-		if g.full <= 0 && predicted >= 1 {
-			g.shared = true // a 429 the mirror did not predict
+		p.sync(g, rl, now)
+		if g.full > 0 || t.counted {
+			g.congested(now) // a 429 the mirror did not predict
 		}
 		return
 	}
 	g.anchorTook++
-	if g.shared && g.full > 0 {
+	if g.shared {
 		g.rate = min(g.full, g.rate+raise*g.full)
+	}
+	// Others took tokens since the mirror last saw the bucket when the
+	// level answered is below the prediction (net of every request this
+	// Client sent, some of which the answer may count) by the token of
+	// rounding and the refill while the request was out, or more: for a
+	// Client alone it never is.
+	predicted := g.now(now)
+	others := predicted-obs >= 1+g.rate*now.Sub(t.sent).Seconds()
+	if others {
+		g.congested(now)
 	}
 	// The server may have taken other requests after this one: those
 	// still in flight, and those answered since it was sent (the server
@@ -460,12 +510,21 @@ func (p *pacer) observeGlobal(t ticket, overtaken uint64, a answer, now time.Tim
 	if overtaken > 0 {
 		// Not the newest state the Client has seen: it may only add to
 		// what the mirror knows.
-		if lb > g.now(now) {
+		if lb > predicted {
 			g.level, g.at = lb, now
 		}
+		g.ownShare()
 		return
 	}
 	g.level, g.at = lb, now
+	if !others && g.shared && obs+1+float64(g.inflight) >= growLevel*g.size && now.Sub(g.lastGrow) >= seconds(1/g.rate) {
+		// The bucket was (nearly) full but for this Client's requests:
+		// it refills faster than the share takes (slow start).
+		g.rate *= 2
+		g.full = max(g.full, g.rate)
+		g.lastGrow = now
+	}
+	g.ownShare()
 	if obs >= g.size {
 		// A full bucket hides its refill: measure from here, from when
 		// the request was sent (the server took it later).
@@ -481,9 +540,41 @@ func (p *pacer) observeGlobal(t ticket, overtaken uint64, a answer, now time.Tim
 	}
 	if r := (obs - g.anchorLevel - 1 - float64(g.anchorInflight) + float64(g.anchorTook)) / span.Seconds(); r > g.full {
 		g.full = r
-		if !g.shared || g.rate == 0 {
+		if !g.shared {
 			g.rate = g.full
 		}
+	}
+}
+
+// share marks the mirror's bucket as shared with unknown others: from now
+// on the mirror's rate is this Client's share, which starts at the
+// bucket's rate as far as known (assumedRate when not measured).
+func (m *mirror) share() {
+	if m.shared {
+		return
+	}
+	if m.full <= 0 {
+		m.full = assumedRate
+	}
+	m.shared, m.rate = true, m.full
+}
+
+// congested reacts to a sign that others take from the mirror's bucket:
+// the share is cut, once per share interval (requests sent together tell
+// one thing).
+func (m *mirror) congested(now time.Time) {
+	m.share()
+	if now.Sub(m.lastCut) >= seconds(1/m.rate) {
+		m.rate = max(m.rate*cut, minShare*m.full)
+		m.lastCut = now
+	}
+}
+
+// ownShare keeps a shared mirror from counting on the tokens it sees: they
+// are others' as much as this Client's, which paces at its share.
+func (m *mirror) ownShare() {
+	if m.shared {
+		m.level = min(m.level, 0)
 	}
 }
 

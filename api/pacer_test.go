@@ -218,3 +218,47 @@ func TestPacerOvertakenAnswers(t *testing.T) {
 		<-third
 	})
 }
+
+// A Client that sees others' takes in the level answered, before any 429,
+// takes the bucket as shared and paces at a share rather than spend the
+// tokens it sees: here 30 of 50 are left when its next writes go, and they
+// go one at a time, a second or so apart, with no 429.
+func TestPacerSeesOthersInTheLevel(t *testing.T) {
+	t.Parallel()
+	bubble(t, []apitest.Option{apitest.WithRateLimit(50, 16)}, func(t *testing.T, tn *apitest.Tenant) {
+		c := newClient(t, tn, alice, allScopes, api.WithoutCoalescing())
+		write := func(i int) {
+			if _, err := c.UpdateMetadata(t.Context(), map[string]any{"i": i}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(0) // 49 left
+		// Another process takes 19 tokens.
+		tok := tn.AccessToken(bob, "read:current_user")
+		for range 19 {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, tn.BaseURL()+"users/auth0%7Cbob", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := tn.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		write(1) // the level answered (29) is 19 below the mirror's 48
+		start := time.Now()
+		for i := range 3 {
+			write(2 + i)
+		}
+		if d := time.Since(start); d < time.Second {
+			t.Errorf("3 writes after the level showed others took %v, want them paced (a second or more)", d)
+		}
+		for _, r := range tn.Requests() {
+			if r.Status == http.StatusTooManyRequests {
+				t.Errorf("%s %s answered 429", r.Method, r.EscapedPath)
+			}
+		}
+	})
+}
