@@ -206,8 +206,14 @@ func TestRateLimitScenarios(t *testing.T) {
 		// share (ECN-like signal, slow start, a rate assumed until
 		// measured), over 30 runs: S5 K=4 40%, 45%; K=16 78%, 80%; S6 37%,
 		// 38% at 1.02×, 1.03×; X1 23%, 25%. bench/sharedbucket_sim_test.go
-		// gives what idealized Clients with perfect knowledge reach. These
-		// rows assert the code's tail, not the target, where it is missed.
+		// simulates idealized Clients that know K and the rate (1000 runs
+		// each): sending periodically at rate/K with a random phase, the
+		// Free plan still costs 16% (K=4) and 8% (K=16) 429s at the median
+		// and 2.0× the minimum; only slot reservation (R-ALOHA), which
+		// also knows which slots the others won, meets the target (at
+		// most 2.3% and 1.22×; 0% and 1.53×). A real Client sees neither
+		// K nor the others' outcomes. These rows assert the code's tail,
+		// not the target, where it is missed.
 		{name: "S5 4 Clients × 10 writes, Free", plan: &planFree, clients: 4, users: 4, writes: 10, goroutines: 1,
 			maxRatio: 1.5, max429: 0.45, maxPerOp: 1.9},
 		{name: "S5 16 Clients × 6 writes, Free", plan: &planFree, clients: 16, users: 16, writes: 6, goroutines: 1,
