@@ -596,8 +596,13 @@ func (p *pacer) horizon(rl *RateLimit, now time.Time) *RateLimit {
 
 func seconds(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
 
-// sleep waits for d or until ctx ends.
+// sleep waits for d or until ctx ends. A d of zero or less returns at
+// once, with ctx's cause if it has ended: no timer is made (a zero timer in
+// a select crashed synctest bubbles under -race with Go 1.26.8).
 func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return context.Cause(ctx)
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
