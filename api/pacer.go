@@ -34,8 +34,9 @@ import (
 //     process, another Client): the mirror is set to the level and reset
 //     the 429 reports, and its rate is cut.
 //   - The global mirror knows nothing before the first answer: until an
-//     answer comes, one request is sent at a time, and then one more may
-//     be in flight for each answer received (TCP's slow start), so that a
+//     answer comes, one request is sent at a time, and then at most one
+//     more than the answers received so far is in flight (TCP's slow
+//     start: the window grows by one per answer), so that a
 //     Client learns from answers whether others take from the bucket
 //     before it has spent the burst. Every answer sets its size
 //     (X-RateLimit-Limit) and level: X-RateLimit-Remaining, less this
@@ -70,9 +71,10 @@ import (
 // request this Client sent, some of which the answer may count) by the
 // token of rounding and the refill while the request was out, or more:
 // others took tokens, which for a Client alone never happens (as ECN
-// marks a packet before a router drops one). An answer that shows the
-// global bucket at growLevel of its size or more, counting this Client's
-// requests in flight, shows that it refills faster than it is taken: the
+// marks a packet before a router drops one). An answer that is the newest
+// state seen, with no such sign, and shows the global bucket at growLevel
+// of its size or more, counting this Client's requests in flight, shows
+// that it refills faster than it is taken: the
 // share doubles (once per share interval), and the rate known rises with
 // it (TCP's slow start). Sends are jittered so that Clients that share a
 // bucket do not line up. A shared mirror also takes, once per reset, the
