@@ -49,7 +49,8 @@ type Client struct {
 	*shared
 	guard *scopeguard.Transport // this view's, holding its token source
 	gen   *gen.Client
-	id    string // names the view in coalescing keys
+	// The singleflight keys of the view's shared GETs (see shareGet).
+	meKey, enrollmentsKey string
 }
 
 // shared is what a Client and its per-user views have in common.
@@ -326,7 +327,8 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 
 // view builds a Client on the shared state for one guard view.
 func (s *shared) view(guard *scopeguard.Transport) *Client {
-	c := &Client{shared: s, guard: guard, id: fmt.Sprintf("%p", guard)}
+	id := fmt.Sprintf(" %p", guard)
+	c := &Client{shared: s, guard: guard, meKey: gen.OpGetUsersByID + id, enrollmentsKey: gen.OpGetEnrollments + id}
 	g, _ := gen.NewClient(s.base, gen.WithHTTPClient(doer{guard}), gen.WithRequestEditorFn(s.editRequest))
 	c.gen = g
 	return c

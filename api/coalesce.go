@@ -79,8 +79,8 @@ func (c *Client) key() (*scopeguard.Transport, bool) {
 	return c.guard, c.coalesce
 }
 
-// shareGet runs get once for concurrent callers with the same token and
-// operation.
+// shareGet runs get once for concurrent callers of operation op through
+// the same view; key names both (Client.meKey, Client.enrollmentsKey).
 //
 // The first caller (the leader) runs the shared GET in its own goroutine,
 // with its own context, as an unshared call would; callers that come while
@@ -88,12 +88,11 @@ func (c *Client) key() (*scopeguard.Transport, bool) {
 // the leader's context ends before the GET does, the GET ends with it, and
 // followers whose context is still live start over: a GET is idempotent,
 // and nobody waits on a context that is not theirs.
-func (c *Client) shareGet(ctx context.Context, op string, get func(context.Context) (exchange, error)) (exchange, error) {
+func (c *Client) shareGet(ctx context.Context, op, key string, get func(context.Context) (exchange, error)) (exchange, error) {
 	if !c.coalesce {
 		return get(ctx)
 	}
 	co := c.coalescer
-	key := op + " " + c.id
 	for {
 		co.mu.Lock()
 		f, following := co.flights[key]

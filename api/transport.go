@@ -103,7 +103,10 @@ func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok, _ := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
 	st, _ := req.Context().Value(sentTokensKey{}).(*sentTokens)
 	st.add(tok)
-	start := time.Now()
+	var start time.Time
+	if t.logger != nil {
+		start = time.Now()
+	}
 	if t.timeout <= 0 {
 		return t.roundTrip(req, tok, start)
 	}
