@@ -132,9 +132,20 @@
 // user from that user's first current_user 429, or from the start with
 // WithCurrentUserLimit. The global mirror
 // reads each answer's X-RateLimit-* headers and measures the refill; where
-// a 429 shows that others share a bucket, the Client's share of it follows
-// AIMD, as TCP's window does. The pacing runs below the guard, so a call
-// the guard refuses is refused at once. The algorithm, its constants and
+// a 429, or a level lower than the mirror predicted, shows that others take
+// from the bucket too, the Client paces at a share of it, steered as TCP
+// steers its window (slow start, then AIMD). The pacing runs below the
+// guard, so a call the guard refuses is refused at once.
+//
+// Separate Clients, such as several processes acting for users of one
+// tenant, see each other only through the global bucket. On a small one
+// they meet many 429s, though no call fails for it: 16 processes on the
+// Free plan (burst 2, 2 a second) send about four requests per write, and
+// Enterprise production's bucket (burst 50) lets them meet none
+// (bench/RESULTS.md, section 3). One Client with a view per user
+// (ForToken) paces all its users from one model, and met no 429 in any of
+// the one-Client scenarios measured there: prefer it where the calls come
+// from one process. The algorithm, its constants and
 // their reasons are in pacer.go. WithRateLimit adds a client-side limit
 // (golang.org/x/time/rate); WithoutPacing turns pacing off.
 //
