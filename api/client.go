@@ -404,7 +404,6 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 	var limitedSince time.Time // the call's first 429
 	for attempt := 1; ; attempt++ {
 		resp, body, err := c.attempt(ctx, send)
-		now := time.Now()
 		retriesLeft := attempt <= c.maxRetries
 		if err != nil {
 			err = classify(op, resp, err, st)
@@ -421,6 +420,7 @@ func (c *Client) do(ctx context.Context, op, method string, send func(context.Co
 		if resp.StatusCode/100 == 2 {
 			return exchange{resp: resp, body: body, tokens: st}, nil
 		}
+		now := time.Now()
 		apiErr := newError(op, resp, body, now, st.redact)
 		apiErr.Attempts = attempt
 		apiErr.uncertain = uncertain

@@ -73,12 +73,6 @@ type patchCall struct {
 	left bool // the caller's context ended before the batch was sent
 }
 
-// key returns the coalescing key of the view, its guard, and false when
-// coalescing is off.
-func (c *Client) key() (*scopeguard.Transport, bool) {
-	return c.guard, c.coalesce
-}
-
 // shareGet runs get once for concurrent callers of operation op through
 // the same view; key names both (Client.meKey, Client.enrollmentsKey).
 //
@@ -133,10 +127,10 @@ func (c *Client) shareGet(ctx context.Context, op, key string, get func(context.
 // send makes the call: with a nil map it sends md's own body, else the
 // merged map.
 func (c *Client) patch(ctx context.Context, md map[string]any, size int, send func(context.Context, map[string]any) (exchange, error)) (exchange, error) {
-	key, ok := c.key()
-	if !ok {
+	if !c.coalesce {
 		return send(ctx, nil)
 	}
+	key := c.guard // the view: its PATCHes queue together
 	co := c.coalescer
 	co.mu.Lock()
 	q := co.patches[key]

@@ -100,14 +100,13 @@ type pacer struct {
 	// headers (Auth0 sends them), or WithCurrentUserLimit.
 	userRate float64 // per-user refill, tokens per second
 
-	mu       sync.Mutex
-	armed    bool
-	users    map[string]*mirror
-	global   mirror
-	answers  uint64        // attempts observed so far
-	probe    bool          // a first request is out, before any answer
-	answered bool          // an attempt has come back
-	changed  chan struct{} // made by a wait that sleeps, closed by the next observe; nil when none sleeps
+	mu      sync.Mutex
+	armed   bool
+	users   map[string]*mirror
+	global  mirror
+	answers uint64        // attempts observed so far
+	probe   bool          // a first request is out, before any answer
+	changed chan struct{} // made by a wait that sleeps, closed by the next observe; nil when none sleeps
 }
 
 // Tuning, each with its unit and reason.
@@ -291,7 +290,7 @@ func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
 		p.mu.Lock()
 		u := p.user(sub, now)
 		d := p.global.delay(now)
-		if p.global.size == 0 && p.probe && !p.answered {
+		if p.global.size == 0 && p.probe && p.answers == 0 {
 			d = forever // one request at a time until the first answer
 		}
 		if p.global.size > 0 && uint64(p.global.inflight) > p.answers {
@@ -391,7 +390,6 @@ func (p *pacer) observe(t ticket, a answer, now time.Time) {
 		close(p.changed) // wake the waiters: the mirrors change
 		p.changed = nil
 	}
-	p.answered = true
 	// Attempts observed since this one was sent: the server may have
 	// taken them after it.
 	overtaken := p.answers - t.answers
