@@ -412,10 +412,7 @@ func NewClient(server string, opts ...ClientOption) (*Client, error) {
 			return nil, err
 		}
 	}
-	// the server URL always ends with a slash, so that paths join to it
-	if !strings.HasSuffix(client.Server, "/") {
-		client.Server += "/"
-	}
+	client.Server = withSlash(client.Server)
 	if client.Client == nil {
 		client.Client = &http.Client{}
 	}
@@ -700,7 +697,7 @@ func (c *Client) DeleteUserIdentityByUserID(ctx context.Context, id string, prov
 
 // NewPostDeviceCredentialsRequest calls the generic PostDeviceCredentials builder with application/json body
 func NewPostDeviceCredentialsRequest(server string, body PostDeviceCredentialsJSONRequestBody) (*http.Request, error) {
-	return newPostDeviceCredentialsRequest(context.Background(), server, body)
+	return newPostDeviceCredentialsRequest(context.Background(), withSlash(server), body)
 }
 
 func newPostDeviceCredentialsRequest(ctx context.Context, server string, body PostDeviceCredentialsJSONRequestBody) (*http.Request, error) {
@@ -713,13 +710,11 @@ func newPostDeviceCredentialsRequest(ctx context.Context, server string, body Po
 
 // NewPostDeviceCredentialsRequestWithBody constructs an http.Request for the PostDeviceCredentials method, with any body, and a specified content type
 func NewPostDeviceCredentialsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
-	return newPostDeviceCredentialsRequestWithBody(context.Background(), server, contentType, body)
+	return newPostDeviceCredentialsRequestWithBody(context.Background(), withSlash(server), contentType, body)
 }
 
+// newPostDeviceCredentialsRequestWithBody builds the request for a server that ends with a slash.
 func newPostDeviceCredentialsRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
-	if !strings.HasSuffix(server, "/") {
-		server += "/"
-	}
 	rawURL := server + "device-credentials"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, body)
 	if err != nil {
@@ -731,16 +726,14 @@ func newPostDeviceCredentialsRequestWithBody(ctx context.Context, server string,
 
 // NewDeleteDeviceCredentialsByIDRequest constructs an http.Request for the DeleteDeviceCredentialsByID method
 func NewDeleteDeviceCredentialsByIDRequest(server string, id string) (*http.Request, error) {
-	return newDeleteDeviceCredentialsByIDRequest(context.Background(), server, id)
+	return newDeleteDeviceCredentialsByIDRequest(context.Background(), withSlash(server), id)
 }
 
+// newDeleteDeviceCredentialsByIDRequest builds the request for a server that ends with a slash.
 func newDeleteDeviceCredentialsByIDRequest(ctx context.Context, server string, id string) (*http.Request, error) {
 	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
-	}
-	if !strings.HasSuffix(server, "/") {
-		server += "/"
 	}
 	rawURL := server + fmt.Sprintf("device-credentials/%s", pathParam0)
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, rawURL, nil)
@@ -753,16 +746,14 @@ func newDeleteDeviceCredentialsByIDRequest(ctx context.Context, server string, i
 
 // NewGetUsersByIDRequest constructs an http.Request for the GetUsersByID method
 func NewGetUsersByIDRequest(server string, id string, params *GetUsersByIDParams) (*http.Request, error) {
-	return newGetUsersByIDRequest(context.Background(), server, id, params)
+	return newGetUsersByIDRequest(context.Background(), withSlash(server), id, params)
 }
 
+// newGetUsersByIDRequest builds the request for a server that ends with a slash.
 func newGetUsersByIDRequest(ctx context.Context, server string, id string, params *GetUsersByIDParams) (*http.Request, error) {
 	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
-	}
-	if !strings.HasSuffix(server, "/") {
-		server += "/"
 	}
 	rawURL := server + fmt.Sprintf("users/%s", pathParam0)
 	if params != nil {
@@ -795,7 +786,7 @@ func newGetUsersByIDRequest(ctx context.Context, server string, id string, param
 
 // NewPatchUsersByIDRequest calls the generic PatchUsersByID builder with application/json body
 func NewPatchUsersByIDRequest(server string, id string, body PatchUsersByIDJSONRequestBody) (*http.Request, error) {
-	return newPatchUsersByIDRequest(context.Background(), server, id, body)
+	return newPatchUsersByIDRequest(context.Background(), withSlash(server), id, body)
 }
 
 func newPatchUsersByIDRequest(ctx context.Context, server string, id string, body PatchUsersByIDJSONRequestBody) (*http.Request, error) {
@@ -808,16 +799,14 @@ func newPatchUsersByIDRequest(ctx context.Context, server string, id string, bod
 
 // NewPatchUsersByIDRequestWithBody constructs an http.Request for the PatchUsersByID method, with any body, and a specified content type
 func NewPatchUsersByIDRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
-	return newPatchUsersByIDRequestWithBody(context.Background(), server, id, contentType, body)
+	return newPatchUsersByIDRequestWithBody(context.Background(), withSlash(server), id, contentType, body)
 }
 
+// newPatchUsersByIDRequestWithBody builds the request for a server that ends with a slash.
 func newPatchUsersByIDRequestWithBody(ctx context.Context, server string, id string, contentType string, body io.Reader) (*http.Request, error) {
 	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
-	}
-	if !strings.HasSuffix(server, "/") {
-		server += "/"
 	}
 	rawURL := server + fmt.Sprintf("users/%s", pathParam0)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, rawURL, body)
@@ -830,16 +819,14 @@ func newPatchUsersByIDRequestWithBody(ctx context.Context, server string, id str
 
 // NewGetEnrollmentsRequest constructs an http.Request for the GetEnrollments method
 func NewGetEnrollmentsRequest(server string, id string) (*http.Request, error) {
-	return newGetEnrollmentsRequest(context.Background(), server, id)
+	return newGetEnrollmentsRequest(context.Background(), withSlash(server), id)
 }
 
+// newGetEnrollmentsRequest builds the request for a server that ends with a slash.
 func newGetEnrollmentsRequest(ctx context.Context, server string, id string) (*http.Request, error) {
 	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
-	}
-	if !strings.HasSuffix(server, "/") {
-		server += "/"
 	}
 	rawURL := server + fmt.Sprintf("users/%s/enrollments", pathParam0)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
@@ -852,7 +839,7 @@ func newGetEnrollmentsRequest(ctx context.Context, server string, id string) (*h
 
 // NewPostIdentitiesRequest calls the generic PostIdentities builder with application/json body
 func NewPostIdentitiesRequest(server string, id string, body PostIdentitiesJSONRequestBody) (*http.Request, error) {
-	return newPostIdentitiesRequest(context.Background(), server, id, body)
+	return newPostIdentitiesRequest(context.Background(), withSlash(server), id, body)
 }
 
 func newPostIdentitiesRequest(ctx context.Context, server string, id string, body PostIdentitiesJSONRequestBody) (*http.Request, error) {
@@ -865,16 +852,14 @@ func newPostIdentitiesRequest(ctx context.Context, server string, id string, bod
 
 // NewPostIdentitiesRequestWithBody constructs an http.Request for the PostIdentities method, with any body, and a specified content type
 func NewPostIdentitiesRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
-	return newPostIdentitiesRequestWithBody(context.Background(), server, id, contentType, body)
+	return newPostIdentitiesRequestWithBody(context.Background(), withSlash(server), id, contentType, body)
 }
 
+// newPostIdentitiesRequestWithBody builds the request for a server that ends with a slash.
 func newPostIdentitiesRequestWithBody(ctx context.Context, server string, id string, contentType string, body io.Reader) (*http.Request, error) {
 	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
-	}
-	if !strings.HasSuffix(server, "/") {
-		server += "/"
 	}
 	rawURL := server + fmt.Sprintf("users/%s/identities", pathParam0)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, body)
@@ -887,9 +872,10 @@ func newPostIdentitiesRequestWithBody(ctx context.Context, server string, id str
 
 // NewDeleteUserIdentityByUserIDRequest constructs an http.Request for the DeleteUserIdentityByUserID method
 func NewDeleteUserIdentityByUserIDRequest(server string, id string, provider UserIdentityProviderEnum, userID string) (*http.Request, error) {
-	return newDeleteUserIdentityByUserIDRequest(context.Background(), server, id, provider, userID)
+	return newDeleteUserIdentityByUserIDRequest(context.Background(), withSlash(server), id, provider, userID)
 }
 
+// newDeleteUserIdentityByUserIDRequest builds the request for a server that ends with a slash.
 func newDeleteUserIdentityByUserIDRequest(ctx context.Context, server string, id string, provider UserIdentityProviderEnum, userID string) (*http.Request, error) {
 	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
@@ -903,9 +889,6 @@ func newDeleteUserIdentityByUserIDRequest(ctx context.Context, server string, id
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasSuffix(server, "/") {
-		server += "/"
-	}
 	rawURL := server + fmt.Sprintf("users/%s/identities/%s/%s", pathParam0, pathParam1, pathParam2)
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, rawURL, nil)
 	if err != nil {
@@ -913,6 +896,15 @@ func newDeleteUserIdentityByUserIDRequest(ctx context.Context, server string, id
 	}
 
 	return req, nil
+}
+
+// withSlash ends server with a slash, so that paths join to it; NewClient
+// does the same for Client.Server.
+func withSlash(server string) string {
+	if strings.HasSuffix(server, "/") {
+		return server
+	}
+	return server + "/"
 }
 
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
