@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -735,7 +734,7 @@ func newDeleteDeviceCredentialsByIDRequest(ctx context.Context, server string, i
 	if err != nil {
 		return nil, err
 	}
-	rawURL := server + fmt.Sprintf("device-credentials/%s", pathParam0)
+	rawURL := server + "device-credentials/" + pathParam0
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, rawURL, nil)
 	if err != nil {
 		return nil, err
@@ -755,7 +754,7 @@ func newGetUsersByIDRequest(ctx context.Context, server string, id string, param
 	if err != nil {
 		return nil, err
 	}
-	rawURL := server + fmt.Sprintf("users/%s", pathParam0)
+	rawURL := server + "users/" + pathParam0
 	if params != nil {
 		var query []string
 		if params.Fields != nil {
@@ -808,7 +807,7 @@ func newPatchUsersByIDRequestWithBody(ctx context.Context, server string, id str
 	if err != nil {
 		return nil, err
 	}
-	rawURL := server + fmt.Sprintf("users/%s", pathParam0)
+	rawURL := server + "users/" + pathParam0
 	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, rawURL, body)
 	if err != nil {
 		return nil, err
@@ -828,7 +827,7 @@ func newGetEnrollmentsRequest(ctx context.Context, server string, id string) (*h
 	if err != nil {
 		return nil, err
 	}
-	rawURL := server + fmt.Sprintf("users/%s/enrollments", pathParam0)
+	rawURL := server + "users/" + pathParam0 + "/enrollments"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err
@@ -861,7 +860,7 @@ func newPostIdentitiesRequestWithBody(ctx context.Context, server string, id str
 	if err != nil {
 		return nil, err
 	}
-	rawURL := server + fmt.Sprintf("users/%s/identities", pathParam0)
+	rawURL := server + "users/" + pathParam0 + "/identities"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, body)
 	if err != nil {
 		return nil, err
@@ -889,7 +888,7 @@ func newDeleteUserIdentityByUserIDRequest(ctx context.Context, server string, id
 	if err != nil {
 		return nil, err
 	}
-	rawURL := server + fmt.Sprintf("users/%s/identities/%s/%s", pathParam0, pathParam1, pathParam2)
+	rawURL := server + "users/" + pathParam0 + "/identities/" + pathParam1 + "/" + pathParam2
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, rawURL, nil)
 	if err != nil {
 		return nil, err
