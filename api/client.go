@@ -49,7 +49,7 @@ type Client struct {
 	*shared
 	guard *scopeguard.Transport // this view's, holding its token source
 	gen   *gen.Client
-	// The singleflight keys of the view's shared GETs (see shareGet).
+	// The keys of the view's shared GETs (see shareGet).
 	meKey, enrollmentsKey string
 }
 

@@ -2,10 +2,9 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/auth0me/auth0me/gen"
 	"github.com/auth0me/auth0me/scopeguard"
@@ -25,15 +24,13 @@ import (
 //     1 MB request limit. Every caller of a batch gets the profile the PATCH
 //     returned, or its error; a caller whose context ends before its batch
 //     is sent leaves the batch and its map is not sent.
-//   - Me and Enrollments: concurrent calls share one GET
-//     (golang.org/x/sync/singleflight).
+//   - Me and Enrollments: concurrent calls share one GET, sent by the
+//     first of them (see shareGet).
 //
 // Calls are merged only when made through the same Client or view (the
 // same token source), so that the token the shared request is sent with is
 // the token each of them would have been sent with.
 type coalescer struct {
-	gets singleflight.Group
-
 	mu      sync.Mutex
 	patches map[*scopeguard.Transport]*patchQueue // by view
 	flights map[string]*flight                    // by operation and view
@@ -91,36 +88,41 @@ func (c *Client) shareGet(ctx context.Context, op, key string, get func(context.
 		co.mu.Lock()
 		f, following := co.flights[key]
 		if !following {
-			f = &flight{ctx: ctx}
+			f = &flight{ctx: ctx, done: make(chan struct{})}
 			co.flights[key] = f
 		}
 		co.mu.Unlock()
-		run := func() (any, error) {
-			defer func() {
-				co.mu.Lock()
-				if co.flights[key] == f {
-					delete(co.flights, key)
-				}
-				co.mu.Unlock()
-			}()
-			return get(f.ctx)
-		}
-		var r singleflight.Result
 		if !following {
-			r.Val, r.Err, _ = co.gets.Do(key, run)
-		} else {
-			select {
-			case r = <-co.gets.DoChan(key, run):
-			case <-ctx.Done():
-				return exchange{}, fmt.Errorf("api: %s: %w", op, context.Cause(ctx))
-			}
-			if r.Err != nil && f.ctx.Err() != nil && ctx.Err() == nil {
-				continue // the leader left, and took the GET with it
-			}
+			return co.lead(key, f, get)
 		}
-		return r.Val.(exchange), r.Err
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return exchange{}, fmt.Errorf("api: %s: %w", op, context.Cause(ctx))
+		}
+		if f.err != nil && f.ctx.Err() != nil && ctx.Err() == nil {
+			continue // the leader left, and took the GET with it
+		}
+		return f.ex, f.err
 	}
 }
+
+// lead runs a flight's GET with its leader's context and hands the result
+// to the followers. The flight is forgotten before they read it, so that a
+// call made after the answer sends a GET of its own.
+func (co *coalescer) lead(key string, f *flight, get func(context.Context) (exchange, error)) (exchange, error) {
+	defer func() {
+		co.mu.Lock()
+		delete(co.flights, key)
+		co.mu.Unlock()
+		close(f.done)
+	}()
+	f.err = errNoAnswer // what the followers get if get panics
+	f.ex, f.err = get(f.ctx)
+	return f.ex, f.err
+}
+
+var errNoAnswer = errors.New("api: the shared request ended without an answer")
 
 // patch sends md, whose JSON body is size bytes, as a PATCH of
 // user_metadata, merged with the calls of the same view that wait with it.
@@ -230,5 +232,11 @@ func (co *coalescer) drive(key *scopeguard.Transport, q *patchQueue) {
 	}
 }
 
-// flight is one shared GET: it runs with its leader's context.
-type flight struct{ ctx context.Context }
+// flight is one shared GET: it runs with its leader's context, and its
+// result is set before done is closed.
+type flight struct {
+	ctx  context.Context
+	done chan struct{}
+	ex   exchange
+	err  error
+}

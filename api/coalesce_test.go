@@ -6,11 +6,13 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/oauth2"
 
 	"github.com/auth0me/auth0me/api"
 	"github.com/auth0me/auth0me/api/apitest"
@@ -321,6 +323,56 @@ func TestSharedGetCallersLeave(t *testing.T) {
 		wg.Wait()
 		if n := sent(tn, "GET", alicePath); n != 2 {
 			t.Errorf("%d GETs, want 2 (the leader's, cancelled, and the follower's own)", n)
+		}
+	})
+}
+
+// panicOnce is a token source that, on its first call, waits for release
+// and panics; later calls take tokens from ts.
+type panicOnce struct {
+	ts      oauth2.TokenSource
+	release chan struct{}
+	calls   atomic.Int32
+}
+
+func (p *panicOnce) Token() (*oauth2.Token, error) {
+	if p.calls.Add(1) == 1 {
+		<-p.release
+		panic("token source")
+	}
+	return p.ts.Token()
+}
+
+// A shared GET whose first caller panics answers the callers waiting on it
+// with an error, and the next call sends a GET of its own.
+func TestSharedGetLeaderPanics(t *testing.T) {
+	t.Parallel()
+	bubble(t, nil, func(t *testing.T, tn *apitest.Tenant) {
+		ts := &panicOnce{ts: tn.TokenSource(alice, allScopes...), release: make(chan struct{})}
+		c, err := api.New(tn.Domain(), ts, api.WithBaseURL(tn.BaseURL()), api.WithHTTPClient(tn.Client()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("the first Me did not panic")
+				}
+			}()
+			_, _ = c.Me(t.Context())
+		})
+		synctest.Wait()
+		var waitErr error
+		wg.Go(func() { _, waitErr = c.Me(t.Context()) })
+		synctest.Wait()
+		close(ts.release)
+		wg.Wait()
+		if waitErr == nil {
+			t.Error("the waiting Me returned no error")
+		}
+		if u, err := c.Me(t.Context()); err != nil || u.UserID != alice {
+			t.Errorf("a later Me = %v, %v; want alice's profile", u, err)
 		}
 	})
 }

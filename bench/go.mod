@@ -9,8 +9,6 @@ require (
 	golang.org/x/oauth2 v0.38.0
 )
 
-require golang.org/x/sync v0.22.0 // indirect
-
 require (
 	github.com/PuerkitoBio/rehttp v1.4.0 // indirect
 	github.com/apapsch/go-jsonmerge/v2 v2.0.0 // indirect
