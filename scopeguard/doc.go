@@ -59,14 +59,14 @@
 //     (any-of), else ErrInsufficientScope (*ScopeError, naming the
 //     operation, the acceptable scopes and the granted ones).
 //
-// A request that passes is cloned with Request.Clone (the caller's request
-// is never modified), any Authorization header of the caller's is dropped,
-// "Authorization: Bearer <token>" is set, Me is replaced in the clone by
-// url.PathEscape(sub) (auth0|abc becomes auth0%7Cabc, with URL.Path and
-// URL.RawPath set to match), and the clone goes to the base transport. Its
-// error is returned unchanged, and its response with Request set to the
-// caller's request (not the clone, which holds the token); a status is
-// never turned into an error.
+// A request that passes is copied, with a URL and a header map of its own
+// (the caller's request is never modified): any Authorization header of the
+// caller's is dropped, "Authorization: Bearer <token>" is set, Me is
+// replaced in the copy by url.PathEscape(sub) (auth0|abc becomes
+// auth0%7Cabc, with URL.Path and URL.RawPath set to match), and the copy
+// goes to the base transport. Its error is returned unchanged, and its
+// response with Request set to the caller's request (not the copy, which
+// holds the token); a status is never turned into an error.
 //
 // # Errors
 //

@@ -317,14 +317,18 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 		}
 		return nil, &ScopeError{Operation: r.op.ID, AnyOf: append([]string(nil), r.op.Scopes...), Granted: granted}
 	}
-	// Send a copy with the token, as oauth2.Transport does.
-	out := req.Clone(req.Context())
-	if out.Header == nil {
-		out.Header = make(http.Header)
-	}
-	for k := range out.Header {
-		if strings.EqualFold(k, "Authorization") {
-			delete(out.Header, k)
+	// Send a copy with the token, as oauth2.Transport does. The copy has a
+	// URL and a header map of its own and shares the rest, header values
+	// included, with req, which neither the guard nor, by the RoundTripper
+	// contract, a transport below it modifies.
+	out := new(http.Request)
+	*out = *req
+	u := *req.URL
+	out.URL = &u
+	out.Header = make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		if !strings.EqualFold(k, "Authorization") {
+			out.Header[k] = v
 		}
 	}
 	out.Header["Authorization"] = []string{e.auth}
