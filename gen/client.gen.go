@@ -730,10 +730,7 @@ func NewDeleteDeviceCredentialsByIDRequest(server string, id string) (*http.Requ
 
 // newDeleteDeviceCredentialsByIDRequest builds the request for a server that ends with a slash.
 func newDeleteDeviceCredentialsByIDRequest(ctx context.Context, server string, id string) (*http.Request, error) {
-	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 := url.PathEscape(id)
 	rawURL := server + "device-credentials/" + pathParam0
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, rawURL, nil)
 	if err != nil {
@@ -750,10 +747,7 @@ func NewGetUsersByIDRequest(server string, id string, params *GetUsersByIDParams
 
 // newGetUsersByIDRequest builds the request for a server that ends with a slash.
 func newGetUsersByIDRequest(ctx context.Context, server string, id string, params *GetUsersByIDParams) (*http.Request, error) {
-	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 := url.PathEscape(id)
 	rawURL := server + "users/" + pathParam0
 	if params != nil {
 		var query []string
@@ -803,10 +797,7 @@ func NewPatchUsersByIDRequestWithBody(server string, id string, contentType stri
 
 // newPatchUsersByIDRequestWithBody builds the request for a server that ends with a slash.
 func newPatchUsersByIDRequestWithBody(ctx context.Context, server string, id string, contentType string, body io.Reader) (*http.Request, error) {
-	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 := url.PathEscape(id)
 	rawURL := server + "users/" + pathParam0
 	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, rawURL, body)
 	if err != nil {
@@ -823,10 +814,7 @@ func NewGetEnrollmentsRequest(server string, id string) (*http.Request, error) {
 
 // newGetEnrollmentsRequest builds the request for a server that ends with a slash.
 func newGetEnrollmentsRequest(ctx context.Context, server string, id string) (*http.Request, error) {
-	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 := url.PathEscape(id)
 	rawURL := server + "users/" + pathParam0 + "/enrollments"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
@@ -856,10 +844,7 @@ func NewPostIdentitiesRequestWithBody(server string, id string, contentType stri
 
 // newPostIdentitiesRequestWithBody builds the request for a server that ends with a slash.
 func newPostIdentitiesRequestWithBody(ctx context.Context, server string, id string, contentType string, body io.Reader) (*http.Request, error) {
-	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 := url.PathEscape(id)
 	rawURL := server + "users/" + pathParam0 + "/identities"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, body)
 	if err != nil {
@@ -876,18 +861,12 @@ func NewDeleteUserIdentityByUserIDRequest(server string, id string, provider Use
 
 // newDeleteUserIdentityByUserIDRequest builds the request for a server that ends with a slash.
 func newDeleteUserIdentityByUserIDRequest(ctx context.Context, server string, id string, provider UserIdentityProviderEnum, userID string) (*http.Request, error) {
-	pathParam0, err := runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 := url.PathEscape(id)
 	pathParam1, err := runtime.StyleParamWithOptions("simple", false, "provider", provider, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
-	pathParam2, err := runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam2 := url.PathEscape(userID)
 	rawURL := server + "users/" + pathParam0 + "/identities/" + pathParam1 + "/" + pathParam2
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, rawURL, nil)
 	if err != nil {
