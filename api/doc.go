@@ -134,8 +134,11 @@
 // reads each answer's X-RateLimit-* headers and measures the refill; where
 // a 429, or a level lower than the mirror predicted, shows that others take
 // from the bucket too, the Client paces at a share of it, steered as TCP
-// steers its window (slow start, then AIMD). The pacing runs below the
-// guard, so a call the guard refuses is refused at once.
+// steers its window (slow start, then AIMD). Until then, calls that wait
+// for the global bucket take its tokens in the order they were made, among
+// those whose user's bucket lets them go: the users of one Client progress
+// evenly, and none is held up by another user's empty bucket. The pacing
+// runs below the guard, so a call the guard refuses is refused at once.
 //
 // Separate Clients, such as several processes acting for users of one
 // tenant, see each other only through the global bucket. On a small one

@@ -177,6 +177,14 @@ func TestRateLimitScenarios(t *testing.T) {
 			maxRatio: 0.5, max429: 0.01, maxPerOp: 1},
 		{name: "S3 one Client, 20 users × 5 writes, Free", plan: &planFree, clients: 1, users: 20, writes: 5, goroutines: 1,
 			maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
+		// Beyond issue 11's list: one Client whose users' own buckets bind
+		// (each user's 20 writes need 60 s; the Free plan's global bucket
+		// could serve them in 49 s), so that the global bucket must be
+		// shared evenly: served at random, the users fell out of step
+		// and the last finished at 1.13× the minimum (at most 1.23× over
+		// 10 runs); served in the order of their calls, 1.03×–1.05×.
+		{name: "one Client, 5 users × 20 writes, Free", plan: &planFree, clients: 1, users: 5, writes: 20, goroutines: 1,
+			maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
 		// S4 sends 10 requests at once into the burst; their answers come
 		// back in any order, which a mirror that trusted the last answer
 		// to come back took for fresh tokens (1 run in 10 had 1% or more

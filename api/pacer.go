@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -106,7 +107,13 @@ type pacer struct {
 	global  mirror
 	answers uint64        // attempts observed so far
 	probe   bool          // a first request is out, before any answer
-	changed chan struct{} // made by a wait that sleeps, closed by the next observe; nil when none sleeps
+	changed chan struct{} // made by a wait that sleeps, closed by wake; nil when none sleeps
+	// turns numbers the calls of wait in order; waiting holds those that
+	// slept and have not returned, with their user's mirror (nil for none).
+	turns   uint64
+	waiting map[uint64]*mirror
+	// deferred: a wait sleeps until those ahead of it take.
+	deferred bool
 }
 
 // Tuning, each with its unit and reason.
@@ -187,6 +194,7 @@ func newPacer(maxWait time.Duration, userBurst int, userPerMinute float64, armed
 		userSize: float64(userBurst),
 		userRate: userPerMinute / 60,
 		users:    map[string]*mirror{},
+		waiting:  map[uint64]*mirror{},
 	}
 }
 
@@ -284,10 +292,26 @@ type ticket struct {
 // wait blocks until the mirrors let a request of user sub ("" for none) go,
 // or until ctx ends, and takes its tokens. Each wait it computes is at most
 // maxWait, as no mirror expects a token later than that (see horizon).
+//
+// Until the global bucket is taken as shared, waiting requests take the
+// global mirror's tokens in the order they called wait, among those whose
+// own user's mirror lets them go: a request whose user's bucket is empty
+// does not hold up other users', and a user whose calls wait longest is
+// served first. (Served at random instead, the users of one Client
+// progress unevenly: a user left behind keeps a full bucket whose refill
+// is lost, and finishes late.) A shared mirror's requests go at their
+// jittered times, in no set order: served in turn, two Clients serving 25
+// users each on Enterprise production (goodput_test.go's X1) met 429s for
+// 4.3% of requests at the median instead of 1.0% (16.7% instead of 2.9% at
+// most, 40 runs with -race). Why is not known: drawing each request's
+// jitter once, or waking the first in turn when a token is there, did not
+// change it.
 func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
+	p.mu.Lock()
+	turn := p.turns
+	p.turns++
 	for {
 		now := time.Now()
-		p.mu.Lock()
 		u := p.user(sub, now)
 		d := p.global.delay(now)
 		if p.global.size == 0 && p.probe && p.answers == 0 {
@@ -296,10 +320,12 @@ func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
 		if p.global.size > 0 && uint64(p.global.inflight) > p.answers {
 			d = forever // one request more in flight per answer
 		}
-		if u != nil {
-			if p.armed || u.armed {
-				d = max(d, u.delay(now))
-			}
+		if u != nil && p.holds(u) {
+			d = max(d, u.delay(now))
+		}
+		if d <= 0 && !p.global.shared && p.queued(turn, now) {
+			d = forever // the global tokens are those ahead's: wait until one takes
+			p.deferred = true
 		}
 		if d <= 0 {
 			t := ticket{user: u, took: p.global.size > 0, counted: p.global.now(now) >= 1 || p.global.resetDue(now), answers: p.answers, sent: now}
@@ -310,9 +336,11 @@ func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
 			if p.global.size == 0 {
 				p.probe = true
 			}
+			p.leave(turn)
 			p.mu.Unlock()
 			return t, nil
 		}
+		p.waiting[turn] = u
 		if p.changed == nil {
 			p.changed = make(chan struct{})
 		}
@@ -325,8 +353,60 @@ func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
 			timer.Stop()
 		case <-ctx.Done():
 			timer.Stop()
+			p.mu.Lock()
+			p.leave(turn)
+			p.mu.Unlock()
 			return ticket{}, context.Cause(ctx)
 		}
+		p.mu.Lock()
+	}
+}
+
+// leave removes turn from the waiting requests, waking those that wait
+// for the requests ahead of them.
+func (p *pacer) leave(turn uint64) {
+	if _, ok := p.waiting[turn]; !ok {
+		return
+	}
+	delete(p.waiting, turn)
+	if p.deferred {
+		p.deferred = false
+		p.wake()
+	}
+}
+
+// holds reports whether user mirror u holds requests back: once the Client
+// knows the tenant rate-limits, or u's bucket answered 429.
+func (p *pacer) holds(u *mirror) bool { return p.armed || u.armed }
+
+// queued reports whether requests that called wait before turn, and that
+// their users' mirrors let go now, need every whole token the global
+// mirror holds.
+func (p *pacer) queued(turn uint64, now time.Time) bool {
+	if p.global.size == 0 {
+		return false
+	}
+	ahead := 0
+	for t, u := range p.waiting {
+		if t < turn && (u == nil || !p.holds(u) || u.delay(now) <= 0) {
+			ahead++
+		}
+	}
+	if ahead == 0 {
+		return false
+	}
+	tokens := math.Floor(p.global.now(now))
+	if p.global.resetDue(now) {
+		tokens++
+	}
+	return tokens < float64(ahead+1)
+}
+
+// wake wakes every wait that sleeps: the mirrors or the queue changed.
+func (p *pacer) wake() {
+	if p.changed != nil {
+		close(p.changed)
+		p.changed = nil
 	}
 }
 
@@ -386,10 +466,7 @@ func isUserLimit(message string) bool {
 func (p *pacer) observe(t ticket, a answer, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.changed != nil {
-		close(p.changed) // wake the waiters: the mirrors change
-		p.changed = nil
-	}
+	p.wake() // the mirrors change
 	// Attempts observed since this one was sent: the server may have
 	// taken them after it.
 	overtaken := p.answers - t.answers

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -258,6 +260,75 @@ func TestPacerSeesOthersInTheLevel(t *testing.T) {
 		for _, r := range tn.Requests() {
 			if r.Status == http.StatusTooManyRequests {
 				t.Errorf("%s %s answered 429", r.Method, r.EscapedPath)
+			}
+		}
+	})
+}
+
+// One Client's users on a global bucket too slow for them all are served
+// in turn: each user makes its writes one after another, and no user's
+// next write is sent before every user's write made earlier was sent. (A
+// user served later than the others keeps a full bucket, whose refill is
+// lost; see the scenario "one Client, 5 users × 20 writes, Free".)
+func TestPacerServesCallsInTurn(t *testing.T) {
+	t.Parallel()
+	bubble(t, []apitest.Option{apitest.WithRateLimit(1, 1)}, func(t *testing.T, tn *apitest.Tenant) {
+		const users, writes = 4, 6
+		root := newClient(t, tn, alice, []string{"update:current_user_metadata"})
+		views := []*api.Client{root}
+		subs := map[string]int{tn.AccessToken(alice, "update:current_user_metadata"): 0}
+		for i := 1; i < users; i++ {
+			sub := "auth0|turn" + strconv.Itoa(i)
+			if err := tn.AddUser(apitest.User{ID: sub}); err != nil {
+				t.Fatal(err)
+			}
+			tok := tn.AccessToken(sub, "update:current_user_metadata")
+			subs[tok] = i
+			views = append(views, root.ForToken(staticToken(tok)))
+		}
+		// One write each first, one after another: the Client learns the
+		// bucket, which is then empty, so that every user's first write
+		// below waits for a token.
+		for _, v := range views {
+			if _, err := v.UpdateMetadata(t.Context(), map[string]any{"w": -1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		warm := len(tn.Requests())
+		var wg sync.WaitGroup
+		for _, v := range views {
+			wg.Go(func() {
+				for w := range writes {
+					if _, err := v.UpdateMetadata(t.Context(), map[string]any{"w": w}); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		sentBy := make([]int, users) // writes sent so far, per user
+		for _, r := range tn.Requests()[warm:] {
+			if r.Method != http.MethodPatch {
+				continue
+			}
+			if r.Status != http.StatusOK {
+				t.Errorf("a write was answered %d", r.Status)
+				continue
+			}
+			u, ok := subs[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+			if !ok {
+				u = 0 // the root's token source mints its own tokens for alice
+			}
+			for o, n := range sentBy {
+				if n < sentBy[u] {
+					t.Fatalf("user %d's write %d was sent before user %d's write %d", u, sentBy[u]+1, o, n+1)
+				}
+			}
+			sentBy[u]++
+		}
+		for u, n := range sentBy {
+			if n != writes {
+				t.Errorf("user %d sent %d writes, want %d", u, n, writes)
 			}
 		}
 	})
