@@ -79,6 +79,16 @@ type patchCall struct {
 // the leader's context ends before the GET does, the GET ends with it, and
 // followers whose context is still live start over: a GET is idempotent,
 // and nobody waits on a context that is not theirs.
+//
+// Issue 11 asked for golang.org/x/sync/singleflight here, and it served
+// until stop 18. It does not fit this contract: Group.Do waits without a
+// context, so a follower could not leave; Group.DoChan runs every call in
+// a new goroutine (≈60% of Enrollments' CPU in memory) and crashes the
+// process when the call panics; and the map of leaders that Do for the
+// leader and DoChan for the followers needed beside the Group let a caller
+// join a call run with another caller's context, or leave an entry whose
+// GET never ran. One map of flights, each closed when its GET returns,
+// does it all (TestSharedGetCallersLeave, TestSharedGetLeaderPanics).
 func (c *Client) shareGet(ctx context.Context, op, key string, get func(context.Context) (exchange, error)) (exchange, error) {
 	if !c.coalesce {
 		return get(ctx)
