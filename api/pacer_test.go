@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/auth0me/auth0me/api"
@@ -330,6 +332,43 @@ func TestPacerServesCallsInTurn(t *testing.T) {
 			if n != writes {
 				t.Errorf("user %d sent %d writes, want %d", u, n, writes)
 			}
+		}
+	})
+}
+
+// A call whose context ends while it waits for the global bucket gives
+// its turn up: another user's call made after it is sent when the token
+// comes.
+func TestPacerTurnGivenUp(t *testing.T) {
+	t.Parallel()
+	bubble(t, []apitest.Option{apitest.WithRateLimit(1, 0.1)}, func(t *testing.T, tn *apitest.Tenant) {
+		c := newClient(t, tn, alice, []string{"read:current_user", "update:current_user_metadata"})
+		if _, err := c.Me(t.Context()); err != nil { // the bucket is empty after it: the next token in 10 s
+			t.Fatal(err)
+		}
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		first := make(chan error, 1)
+		go func() {
+			_, err := c.UpdateMetadata(ctx, map[string]any{"first": true})
+			first <- err
+		}()
+		synctest.Wait() // the first call waits for the token
+		bobs := c.ForToken(staticToken(tn.AccessToken(bob, "update:current_user_metadata")))
+		ctx2, cancel2 := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel2()
+		if _, err := bobs.UpdateMetadata(ctx2, map[string]any{"second": true}); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d < 10*time.Second || d > 11*time.Second {
+			t.Errorf("the second call was answered after %v, want when the token comes (10s)", d)
+		}
+		if err := <-first; !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("the first call: %v, want its context's deadline", err)
+		}
+		if n := sent(tn, http.MethodPatch, alicePath); n != 0 {
+			t.Errorf("%d PATCHes of alice sent, want none", n)
 		}
 	})
 }
