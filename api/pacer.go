@@ -87,6 +87,10 @@ import (
 // first answer whose level shows others' requests (the mirror spends the
 // level that answer shows: a fresh bucket's burst is there to be taken).
 //
+// Requests that wait take the global mirror's tokens in the order they
+// came, among those whose user's mirror holds a token, until the bucket is
+// taken as shared (see wait for why not after).
+//
 // No single pacing wait is longer than maxWait: a reset further away is read
 // as maxWait away. (A reset a year away therefore costs maxWait, not a
 // year; the answer to the request sent then corrects the mirror.)
