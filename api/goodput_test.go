@@ -156,10 +156,12 @@ func TestPerUserBucketLearned(t *testing.T) {
 	}
 }
 
-// TestRateLimitScenarios runs issue 11's scenarios S1–S6, and X1–X3 where
-// a few separate Clients serve many users each, and checks issue 11's
-// targets: no failed operation anywhere; for one Client completion
-// within 1.10× the buckets' minimum and under 1% of requests answered 429;
+// TestRateLimitScenarios runs issue 11's scenarios S1–S6, X1–X3 where a
+// few separate Clients serve many users each, X4 (8 Clients on Enterprise
+// production), and one Client whose users' own buckets bind, and checks
+// issue 11's targets: no failed operation anywhere; for one Client
+// completion within 1.10× the buckets' minimum and under 1% of requests
+// answered 429;
 // for separate Clients, 429s beyond the blind starts under 5% and
 // completion within 1.5×. Where a row asserts less, its comment gives the
 // figure reached and what holds it back.
@@ -193,15 +195,16 @@ func TestRateLimitScenarios(t *testing.T) {
 		{name: "S4 one Client, 50 users × 4 writes, Enterprise non-production", plan: &planNonProduction, clients: 1, users: 50, writes: 4, goroutines: 1,
 			maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
 		// Separate Clients, each seeing the global bucket only through its
-		// own answers. Over 60 runs with -race (median, maximum): S6 meets
-		// issue 11's targets, with no 429 in any run and 1.26×, 1.32× the
-		// minimum: its Clients see others' takes in the level answered
-		// (burst 50) before the bucket is empty, and pace at a share
-		// (go-auth0 v1 finishes sooner, 1.09×, with a third of its
-		// requests answered 429: bench/scenario-notes.md says what was
-		// tried).
-		// So do X1 (0.99%, 2.91%; 1.13×, 1.39×), where two Clients serve
-		// 25 users each. The Free plan (S5, X3) and Enterprise
+		// own answers. Over 80 runs with -race (median, maximum): S6 meets
+		// issue 11's targets, with 429s for 0% and 3.0% of requests and
+		// 1.10×, 1.30× the minimum: its Clients see others' takes in the
+		// level answered (burst 50) before the bucket is empty, pace at a
+		// share, and spend what they see above a fifth of the bucket on
+		// top of it (before that spending, 60 runs: no 429, but 1.26×,
+		// 1.32×, with about 30 of the 50 tokens left unspent; go-auth0
+		// v1 takes 1.09×, with a third of its requests answered 429).
+		// So does X1 (0.99%, 1.48%; 1.14×, 1.26×), where two Clients
+		// serve 25 users each. The Free plan (S5, X3) and Enterprise
 		// non-production (X2) miss the 429 target, though completion stays
 		// within 1.5×: S5 K=4 35%, 43% (1.14×, 1.34×; at most 1.85
 		// requests per operation); S5 K=16 74%, 76% (1.03×, 1.09×; 4.76);
@@ -239,6 +242,16 @@ func TestRateLimitScenarios(t *testing.T) {
 			maxRatio: 1.5, max429: 0.05, maxPerOp: 1.05},
 		{name: "X2 4 Clients × 10 users × 4 writes, Enterprise non-production", plan: &planNonProduction, clients: 4, users: 40, writes: 4, goroutines: 1,
 			maxRatio: 1.5, max429: 0.53, maxPerOp: 2.1},
+		// X4: 8 separate Clients on Enterprise production, a minimum of
+		// 1.875 s, most of it the burst. No 429 in 80 runs with -race, but
+		// 1.55× the minimum at the median (1.70× at most) against issue
+		// 11's 1.5×: the fifth of the bucket that shared mirrors leave to
+		// others (10 tokens, 0.6 s at 16/s) is still there at the end.
+		// Before shared mirrors spent what they see above it, 2.07×; with
+		// a tenth left, 1.39×, but S6 then met 429s for 2.4% of requests
+		// and took 1.15×.
+		{name: "X4 8 Clients × 10 writes, Enterprise production", plan: &planProduction, clients: 8, users: 8, writes: 10, goroutines: 1,
+			maxRatio: 1.87, max429: 0.05, maxPerOp: 1.05},
 		{name: "X3 2 Clients × 10 users × 10 writes, Free", plan: &planFree, clients: 2, users: 20, writes: 10, goroutines: 1,
 			maxRatio: 1.5, max429: 0.31, maxPerOp: 1.5},
 	}
