@@ -195,43 +195,47 @@ func TestRateLimitScenarios(t *testing.T) {
 		{name: "S4 one Client, 50 users × 4 writes, Enterprise non-production", plan: &planNonProduction, clients: 1, users: 50, writes: 4, goroutines: 1,
 			maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
 		// Separate Clients, each seeing the global bucket only through its
-		// own answers. Over 80 runs with -race (median, maximum): S6 meets
-		// issue 11's targets, with 429s for 0% and 3.0% of requests and
-		// 1.10×, 1.30× the minimum: its Clients see others' takes in the
-		// level answered (burst 50) before the bucket is empty, pace at a
-		// share, and spend what they see above a fifth of the bucket on
-		// top of it (before that spending, 60 runs: no 429, but 1.26×,
-		// 1.32×, with about 30 of the 50 tokens left unspent; go-auth0
-		// v1 takes 1.09×, with a third of its requests answered 429).
-		// So does X1 (0.99%, 1.48%; 1.14×, 1.26×), where two Clients
-		// serve 25 users each. The Free plan (S5, X3) and Enterprise
-		// non-production (X2) miss the 429 target, though completion stays
-		// within 1.5×: S5 K=4 35%, 43% (1.14×, 1.34×; at most 1.85
-		// requests per operation); S5 K=16 74%, 76% (1.03×, 1.09×; 4.76);
-		// X2 47%, 49% (1.02×, 1.06×; 1.94); X3 22%, 26% (1.12×, 1.17×;
-		// 1.35). What holds them up: a bucket of 2 (or 10 at 2/s, split
-		// between Clients with many requests each) has no room to show
-		// others' takes before it is empty, and a shared mirror comes back
-		// at every X-RateLimit-Reset so that the bucket stays busy, which
-		// costs 429s when all Clients come back together. Without that
-		// come-back (10 runs of a nearly final variant), 429s fell to 21%,
-		// 29% (S5 K=4) and 40%, 42% (K=16), but completion rose to 1.44×,
-		// 1.75× and 1.78×, 2.44×. Before the
-		// share (ECN-like signal, slow start, a rate assumed until
-		// measured), over 30 runs: S5 K=4 40%, 45%; K=16 78%, 80%; S6 37%,
-		// 38% at 1.02×, 1.03×; X1 23%, 25%. bench/sharedbucket_sim_test.go
-		// simulates idealized Clients that know K and the rate (1000 runs
-		// each): sending periodically at rate/K with a random phase, the
-		// Free plan still costs 16% (K=4) and 8% (K=16) 429s at the median
-		// and 2.0× the minimum; only slot reservation (R-ALOHA), which
-		// also knows which slots the others won, meets the target (at
-		// most 2.3% and 1.22×; 0% and 1.53×). A real Client sees neither
-		// K nor the others' outcomes. These rows assert the code's tail,
-		// not the target, where it is missed, with a tenth more room: 250
-		// more runs with -race reached at most 46%, 1.95 requests per
-		// operation and 1.37× (S5 K=4), 78% and 5.10 (S5 K=16), 49% and
-		// 1.95 (X2), 28% and 1.39 (X3), against bounds of 45%, 1.9, 78%,
-		// 5.0, 50%, 2.0, 28% and 1.4 that failed 3 runs in 100.
+		// own answers. Figures over 80 runs with -race (median, maximum).
+		//
+		// Enterprise production (S6, X1, X4): no row met more than 1.5%
+		// 429s. Each Client sees others' takes in the level answered
+		// (burst 50) before the bucket is empty, paces at a share, and
+		// spends what it sees above a fifth of the bucket on top of it.
+		// S6 1.14×, 1.21× with no 429 (before that spending, 60 runs:
+		// 1.26×, 1.32×, with about 30 of the 50 tokens left unspent;
+		// go-auth0 v1 takes 1.09×, with a third of its requests answered
+		// 429). X1 (two Clients serving 25 users each) 0.99%, 1.48%;
+		// 1.14×, 1.26×. X4 misses the 1.5× target: see its row.
+		//
+		// Enterprise non-production (X2, burst 10 at 2/s): 8.6%, 11.6%
+		// 429s (1.02×, 1.05×; at most 1.13 requests per operation),
+		// against the target of 5%. Shared mirrors come back at a reset
+		// only while the level answered is at the reserve or above; when
+		// they came back at every reset, 4 Clients sending 4 requests a
+		// second into a bucket refilled at 2 met 47%, 49%.
+		//
+		// The Free plan (S5, X3) misses the 429 target, though completion
+		// stays within 1.5×: S5 K=4 35%, 43% (1.14×, 1.36×; at most 1.85
+		// requests per operation); S5 K=16 74%, 77% (1.04×, 1.09×; 5.05);
+		// X3 22%, 27% (1.12×, 1.19×; 1.36). A bucket of 2 has no room to
+		// show others' takes before it is empty, and no room for a
+		// reserve, so a shared mirror comes back at every X-RateLimit-Reset
+		// to keep the bucket busy, which costs 429s when all Clients come
+		// back together. Without that come-back, 429s fell to 21%, 29%
+		// (S5 K=4) and 40%, 42% (K=16) over 10 runs, but completion rose
+		// to 1.44×, 1.75× and 1.78×, 2.44×. bench/sharedbucket_sim_test.go
+		// simulates 1000 seeded runs of each scheme: none that uses only
+		// what a Client observes meets the target on S5, nor does a client
+		// that knows K and the rate and sends periodically at a random
+		// phase (K=16: 4.3% at 1.59× with a share of 0.7); only slot
+		// reservation (R-ALOHA), which knows which slots the others won,
+		// does. bench/scenario-notes.md has the figures.
+		//
+		// Where a row misses the target it asserts the code's tail, with
+		// a tenth more room: over 250 runs with -race before this stop's
+		// changes (which leave the Free plan's rows as they were), S5 K=4
+		// reached 46%, 1.95 requests per operation and 1.37×, S5 K=16 78%
+		// and 5.10, X3 28% and 1.39.
 		{name: "S5 4 Clients × 10 writes, Free", plan: &planFree, clients: 4, users: 4, writes: 10, goroutines: 1,
 			maxRatio: 1.5, max429: 0.50, maxPerOp: 2.1},
 		{name: "S5 16 Clients × 6 writes, Free", plan: &planFree, clients: 16, users: 16, writes: 6, goroutines: 1,
@@ -241,17 +245,16 @@ func TestRateLimitScenarios(t *testing.T) {
 		{name: "X1 2 Clients × 25 users × 4 writes, Enterprise production", plan: &planProduction, clients: 2, users: 50, writes: 4, goroutines: 1,
 			maxRatio: 1.5, max429: 0.05, maxPerOp: 1.05},
 		{name: "X2 4 Clients × 10 users × 4 writes, Enterprise non-production", plan: &planNonProduction, clients: 4, users: 40, writes: 4, goroutines: 1,
-			maxRatio: 1.5, max429: 0.53, maxPerOp: 2.1},
+			maxRatio: 1.5, max429: 0.13, maxPerOp: 1.25},
 		// X4: 8 separate Clients on Enterprise production, a minimum of
 		// 1.875 s, most of it the burst. No 429 in 80 runs with -race, but
-		// 1.55× the minimum at the median (1.70× at most) against issue
+		// 1.54× the minimum at the median (1.73× at most) against issue
 		// 11's 1.5×: the fifth of the bucket that shared mirrors leave to
 		// others (10 tokens, 0.6 s at 16/s) is still there at the end.
 		// Before shared mirrors spent what they see above it, 2.07×; with
-		// a tenth left, 1.39×, but S6 then met 429s for 2.4% of requests
-		// and took 1.15×.
+		// a tenth left, 1.39×, but S6 then met 429s for 2.4% of requests.
 		{name: "X4 8 Clients × 10 writes, Enterprise production", plan: &planProduction, clients: 8, users: 8, writes: 10, goroutines: 1,
-			maxRatio: 1.87, max429: 0.05, maxPerOp: 1.05},
+			maxRatio: 1.9, max429: 0.05, maxPerOp: 1.05},
 		{name: "X3 2 Clients × 10 users × 10 writes, Free", plan: &planFree, clients: 2, users: 20, writes: 10, goroutines: 1,
 			maxRatio: 1.5, max429: 0.31, maxPerOp: 1.5},
 	}
