@@ -87,7 +87,11 @@ import (
 // fifth of the bucket) is spent on top of the share, at a rate in
 // proportion to it: Clients whose shares add up to the bucket's rate
 // would otherwise leave the tokens they see unspent, and Clients together
-// drain it faster the more of them there are, down to the reserve.
+// drain it faster the more of them there are, down to the reserve. On a
+// bucket large enough to keep a reserve (5 tokens or more), that spending
+// brings a Client back when others stop, and the reset's token is taken
+// only while the latest answer showed the level at the reserve or above
+// (comesBack).
 // A bucket is taken as shared at the first sign of congestion, or after a
 // first answer whose level shows others' requests (the mirror spends the
 // level that answer shows: a fresh bucket's burst is there to be taken).
