@@ -49,8 +49,6 @@ type Client struct {
 	*shared
 	guard *scopeguard.Transport // this view's, holding its token source
 	gen   *gen.Client
-	// The keys of the view's shared GETs (see shareGet).
-	meKey, enrollmentsKey string
 }
 
 // shared is what a Client and its per-user views have in common.
@@ -327,8 +325,7 @@ func New(domain string, ts oauth2.TokenSource, opts ...Option) (*Client, error) 
 
 // view builds a Client on the shared state for one guard view.
 func (s *shared) view(guard *scopeguard.Transport) *Client {
-	id := fmt.Sprintf(" %p", guard)
-	c := &Client{shared: s, guard: guard, meKey: gen.OpGetUsersByID + id, enrollmentsKey: gen.OpGetEnrollments + id}
+	c := &Client{shared: s, guard: guard}
 	g, _ := gen.NewClient(s.base, gen.WithHTTPClient(doer{guard}), gen.WithRequestEditorFn(s.editRequest))
 	c.gen = g
 	return c

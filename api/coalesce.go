@@ -33,11 +33,11 @@ import (
 type coalescer struct {
 	mu      sync.Mutex
 	patches map[*scopeguard.Transport]*patchQueue // by view
-	flights map[string]*flight                    // by operation and view
+	flights map[flightKey]*flight
 }
 
 func newCoalescer() *coalescer {
-	return &coalescer{patches: map[*scopeguard.Transport]*patchQueue{}, flights: map[string]*flight{}}
+	return &coalescer{patches: map[*scopeguard.Transport]*patchQueue{}, flights: map[flightKey]*flight{}}
 }
 
 // maxMergedBody keeps a merged PATCH body under Auth0's 1 MB request limit,
@@ -71,7 +71,7 @@ type patchCall struct {
 }
 
 // shareGet runs get once for concurrent callers of operation op through
-// the same view; key names both (Client.meKey, Client.enrollmentsKey).
+// the same view.
 //
 // The first caller (the leader) runs the shared GET in its own goroutine,
 // with its own context, as an unshared call would; callers that come while
@@ -89,11 +89,12 @@ type patchCall struct {
 // join a call run with another caller's context, or leave an entry whose
 // GET never ran. One map of flights, each closed when its GET returns,
 // does it all (TestSharedGetCallersLeave, TestSharedGetLeaderPanics).
-func (c *Client) shareGet(ctx context.Context, op, key string, get func(context.Context) (exchange, error)) (exchange, error) {
+func (c *Client) shareGet(ctx context.Context, op string, get func(context.Context) (exchange, error)) (exchange, error) {
 	if !c.coalesce {
 		return get(ctx)
 	}
 	co := c.coalescer
+	key := flightKey{op, c.guard}
 	for {
 		co.mu.Lock()
 		f, following := co.flights[key]
@@ -120,7 +121,7 @@ func (c *Client) shareGet(ctx context.Context, op, key string, get func(context.
 // lead runs a flight's GET with its leader's context and hands the result
 // to the followers. The flight is forgotten before they read it, so that a
 // call made after the answer sends a GET of its own.
-func (co *coalescer) lead(key string, f *flight, get func(context.Context) (exchange, error)) (exchange, error) {
+func (co *coalescer) lead(key flightKey, f *flight, get func(context.Context) (exchange, error)) (exchange, error) {
 	defer func() {
 		co.mu.Lock()
 		delete(co.flights, key)
@@ -240,6 +241,13 @@ func (co *coalescer) drive(key *scopeguard.Transport, q *patchQueue) {
 		close(b.done)
 		co.mu.Unlock()
 	}
+}
+
+// flightKey names a shared GET: its operation, and the view (guard) it is
+// sent through.
+type flightKey struct {
+	op   string
+	view *scopeguard.Transport
 }
 
 // flight is one shared GET: it runs with its leader's context, and its

@@ -51,7 +51,7 @@ type DeviceCredential struct {
 //
 // Auth0: GET /api/v2/users/{id} (get_users_by_id), scope read:current_user.
 func (c *Client) Me(ctx context.Context) (*User, error) {
-	ex, err := c.shareGet(ctx, gen.OpGetUsersByID, c.meKey, func(ctx context.Context) (exchange, error) {
+	ex, err := c.shareGet(ctx, gen.OpGetUsersByID, func(ctx context.Context) (exchange, error) {
 		return c.do(ctx, gen.OpGetUsersByID, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
 			return c.gen.GetUsersByID(ctx, scopeguard.Me, nil)
 		})
@@ -68,7 +68,7 @@ func (c *Client) Me(ctx context.Context) (*User, error) {
 // Auth0: GET /api/v2/users/{id}/enrollments (get_enrollments), scope
 // read:current_user.
 func (c *Client) Enrollments(ctx context.Context) ([]Enrollment, error) {
-	ex, err := c.shareGet(ctx, gen.OpGetEnrollments, c.enrollmentsKey, func(ctx context.Context) (exchange, error) {
+	ex, err := c.shareGet(ctx, gen.OpGetEnrollments, func(ctx context.Context) (exchange, error) {
 		return c.do(ctx, gen.OpGetEnrollments, http.MethodGet, func(ctx context.Context) (*http.Response, error) {
 			return c.gen.GetEnrollments(ctx, scopeguard.Me)
 		})
