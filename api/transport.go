@@ -69,8 +69,8 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // subject returns the sub of the request's bearer token, or "", read
 // through the guard's claims cache: the token is not parsed again.
 func (t *pacedTransport) subject(req *http.Request) string {
-	tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-	if !ok {
+	tok := bearerToken(req)
+	if tok == "" {
 		return ""
 	}
 	sub, err := t.guard.SubjectOf(tok)
@@ -78,6 +78,16 @@ func (t *pacedTransport) subject(req *http.Request) string {
 		return ""
 	}
 	return sub
+}
+
+// bearerToken returns the token of the request's Authorization header, as
+// the guard set it; "" when there is none.
+func bearerToken(req *http.Request) string {
+	tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return ""
+	}
+	return tok
 }
 
 func closeBody(req *http.Request) {
@@ -100,13 +110,10 @@ type capTransport struct {
 }
 
 func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	tok, _ := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	tok := bearerToken(req)
 	st, _ := req.Context().Value(sentTokensKey{}).(*sentTokens)
 	st.add(tok)
-	var start time.Time
-	if t.logger != nil {
-		start = time.Now()
-	}
+	start := time.Now()
 	if t.timeout <= 0 {
 		return t.roundTrip(req, tok, start)
 	}
