@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/auth0me/auth0me/gen"
+	"github.com/auth0me/auth0me/internal/auth0limits"
 	"github.com/auth0me/auth0me/internal/baseurl"
 	"github.com/auth0me/auth0me/internal/bearer"
 	"github.com/auth0me/auth0me/scopeguard"
@@ -37,8 +38,8 @@ const (
 	DefaultMaxWait = time.Minute
 	// Auth0's per-user limit for current_user scopes: 10 requests per
 	// minute per user, which is also the burst.
-	DefaultCurrentUserBurst     = 10
-	DefaultCurrentUserPerMinute = 10.0
+	DefaultCurrentUserBurst     = auth0limits.CurrentUserBurst
+	DefaultCurrentUserPerMinute = auth0limits.CurrentUserPerMinute
 )
 
 // Client calls the Management API as the user a token was issued for. Its

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/auth0me/auth0me/internal/auth0limits"
 )
 
 // Plan is a tenant's global Management API bucket, as Auth0 sizes it per
@@ -37,8 +39,8 @@ var (
 // Auth0's per-user limit for calls made with current_user scopes: 10 per
 // minute, which is also the burst.
 const (
-	DefaultCurrentUserBurst     = 10
-	DefaultCurrentUserPerMinute = 10.0
+	DefaultCurrentUserBurst     = auth0limits.CurrentUserBurst
+	DefaultCurrentUserPerMinute = auth0limits.CurrentUserPerMinute
 )
 
 // The messages of the two kinds of 429. The per-user one is the description
