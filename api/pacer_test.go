@@ -273,7 +273,7 @@ func TestPacerSeesOthersInTheLevel(t *testing.T) {
 // in turn: each user makes its writes one after another, and no user's
 // next write is sent before every user's write made earlier was sent. (A
 // user served later than the others keeps a full bucket, whose refill is
-// lost; see the scenario "one Client, 5 users × 20 writes, Free".)
+// lost; see the scenario O1 in goodput_test.go.)
 func TestPacerServesCallsInTurn(t *testing.T) {
 	t.Parallel()
 	bubble(t, []apitest.Option{apitest.WithRateLimit(1, 1)}, func(t *testing.T, tn *apitest.Tenant) {
