@@ -65,30 +65,32 @@ func compileRoutes(ops []gen.Operation) ([]route, error) {
 
 // match returns the route that method and the escaped request path match,
 // segment by segment below the base path (literal segments exactly, in
-// escaped form), and the part of the path below the base path; nil when
+// escaped form), and the path's segments below the base path; nil when
 // none does.
-func (s *shared) match(method, path string) (*route, string) {
+func (s *shared) match(method, path string) (*route, []string) {
 	rest, ok := strings.CutPrefix(path, s.url.Path)
 	if !ok {
-		return nil, ""
+		return nil, nil
 	}
+	segs := strings.Split(rest, "/")
 	for i := range s.routes {
-		if r := &s.routes[i]; r.op.Method == method && r.matches(rest) {
-			return r, rest
+		if r := &s.routes[i]; r.op.Method == method && r.matches(segs) {
+			return r, segs
 		}
 	}
-	return nil, ""
+	return nil, nil
 }
 
-func (r *route) matches(rest string) bool {
-	i := 0
-	for seg := range strings.SplitSeq(rest, "/") {
-		if i == len(r.segs) || r.segs[i].param == "" && seg != r.segs[i].lit {
+func (r *route) matches(segs []string) bool {
+	if len(segs) != len(r.segs) {
+		return false
+	}
+	for i, sg := range r.segs {
+		if sg.param == "" && segs[i] != sg.lit {
 			return false
 		}
-		i++
 	}
-	return i == len(r.segs)
+	return true
 }
 
 // checkParam returns why v may not be sent as a path parameter, or "".

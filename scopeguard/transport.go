@@ -279,31 +279,29 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 		method = http.MethodGet
 	}
 	path := req.URL.EscapedPath()
-	r, rest := t.match(method, path)
+	r, segs := t.match(method, path)
 	if r == nil || req.URL.Opaque != "" {
 		return nil, refusal(ErrUnknownOperation, redact(method+" "+path))
 	}
 	// 6. Path parameters, every one before the subject; Me stands for sub.
 	requested := ""
-	user, userAt := "", 0 // the acting-user segment as sent, and its offset in path
-	i, at := 0, len(path)-len(rest)
-	for seg := range strings.SplitSeq(rest, "/") {
-		if sg := r.segs[i]; sg.param != "" {
-			v, err := url.PathUnescape(seg)
-			if err != nil {
-				return nil, paramError(r, sg.param, redact(seg), "is not valid percent-encoding")
-			}
-			if i == r.user {
-				if v == Me {
-					v = c.Subject
-				}
-				requested, user, userAt = v, seg, at
-			}
-			if why := checkParam(v); why != "" {
-				return nil, paramError(r, sg.param, redact(v), why)
-			}
+	for i, sg := range r.segs {
+		if sg.param == "" {
+			continue
 		}
-		i, at = i+1, at+len(seg)+1
+		v, err := url.PathUnescape(segs[i])
+		if err != nil {
+			return nil, paramError(r, sg.param, redact(segs[i]), "is not valid percent-encoding")
+		}
+		if i == r.user {
+			if v == Me {
+				v = c.Subject
+			}
+			requested = v
+		}
+		if why := checkParam(v); why != "" {
+			return nil, paramError(r, sg.param, redact(v), why)
+		}
 	}
 	// 7. Subject, before scopes, as the Management API answers.
 	if r.user >= 0 && requested != c.Subject {
@@ -332,8 +330,12 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 		}
 	}
 	out.Header["Authorization"] = []string{e.auth}
-	if r.user >= 0 && user != e.escSub {
-		if err := substitute(out.URL, path[:userAt], path[userAt+len(user):], c.Subject, e.escSub); err != nil {
+	if r.user >= 0 && segs[r.user] != e.escSub {
+		at := len(t.url.Path) // the acting user's segment's offset in path
+		for _, sg := range segs[:r.user] {
+			at += len(sg) + 1
+		}
+		if err := substitute(out.URL, path[:at], path[at+len(segs[r.user]):], c.Subject, e.escSub); err != nil {
 			return nil, paramError(r, r.segs[r.user].param, redact(c.Subject), "cannot be substituted")
 		}
 	}
@@ -343,8 +345,7 @@ func (t *Transport) authorize(req *http.Request) (*http.Request, error) {
 // substitute sets u's path to the escaped path prefix+esc+suffix, where
 // esc is sub escaped and prefix and suffix end and start at a segment
 // boundary; it sets URL.Path and URL.RawPath to match. A percent-escape
-// never spans a '/', so the parts unescape one by one, and a part without
-// one, as a path usually is but for the sub, unescapes to itself.
+// never spans a '/', so the parts unescape one by one.
 func substitute(u *url.URL, prefix, suffix, sub, esc string) error {
 	pre, err := url.PathUnescape(prefix)
 	if err != nil {
