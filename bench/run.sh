@@ -3,8 +3,9 @@
 # RESULTS.md. Run from anywhere: `bench/run.sh` (make bench calls it).
 # Loopback and memory only. Knobs (environment): COUNT (samples per
 # benchmark, default 6), BENCHTIME (default 200ms), SCENARIO_RUNS (runs of
-# each rate-limit scenario per library, default 5), FIRSTCALL_N, MANY_COUNT,
-# GO, BENCHSTAT.
+# each rate-limit scenario per library, default 21: the median of 5 put
+# auth0me's S5 K=4 at 1.24x where 80 runs put it at 1.14x), FIRSTCALL_N,
+# MANY_COUNT, GO, BENCHSTAT.
 set -euo pipefail
 cd "$(dirname "$0")"
 GO=${GO:-go}
@@ -13,7 +14,7 @@ COUNT=${COUNT:-6}
 BENCHTIME=${BENCHTIME:-200ms}
 FIRSTCALL_N=${FIRSTCALL_N:-2000}
 MANY_COUNT=${MANY_COUNT:-3}
-SCENARIO_RUNS=${SCENARIO_RUNS:-5}
+SCENARIO_RUNS=${SCENARIO_RUNS:-21}
 start=$(date +%s)
 mkdir -p out
 : > out/commands.txt
