@@ -146,8 +146,8 @@
 // Free plan (burst 2, 2 a second) send about four requests per write.
 // Enterprise production's bucket (burst 50) shows each Client the others'
 // takes before it is empty: 16 processes met no 429 in 80 runs, spending
-// what they saw above a fifth of the bucket on top of their shares; on
-// Enterprise non-production (burst 10) 4 processes met 429s for about 9%
+// what they saw above 0.15 of the bucket on top of their shares; on
+// Enterprise non-production (burst 10) 4 processes met 429s for about 5%
 // of their requests (bench/RESULTS.md, section 3). One Client with a view per user
 // (ForToken) paces all its users from one model, and met no 429 in any of
 // the one-Client scenarios measured there: prefer it where the calls come

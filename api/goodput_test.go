@@ -135,26 +135,28 @@ func TestRateLimitScenarios(t *testing.T) {
 		// Enterprise production (S6, X1, X4): no row met more than 1.5%
 		// 429s. Each Client sees others' takes in the level answered
 		// (burst 50) before the bucket is empty, paces at a share, and
-		// spends what it sees above a fifth of the bucket on top of it.
-		// S6 1.08×, 1.14× with no 429 (before that spending, 60 runs:
-		// 1.26×, 1.32×, with about 30 of the 50 tokens left unspent; with
-		// it and sends spread by half an interval instead of a quarter,
-		// 1.14×, 1.21×; go-auth0 v1 takes 1.09×, with a third of its
-		// requests answered 429). X1 (two Clients serving 25 users each)
-		// 1.0%, 1.5%; 1.14×, 1.26×. X4 misses the 1.5× target: see its
-		// row.
+		// spends what it sees above 0.15 of the bucket on top of it. S6
+		// 1.07×, 1.22×, with 429s for at most 0.6% of requests (before
+		// that spending, 60 runs: 1.26×, 1.32×, with about 30 of the 50
+		// tokens left unspent; go-auth0 v1 takes 1.09×, with a third of
+		// its requests answered 429). X1 (two Clients serving 25 users
+		// each) 1.0%, 1.5%; 1.18×, 1.26×. X4: see its row.
 		//
-		// Enterprise non-production (X2, burst 10 at 2/s): 8.6%, 11.6%
-		// 429s (1.02×, 1.05×; at most 1.13 requests per operation),
-		// against the target of 5%. Shared mirrors come back at a reset
-		// only while the level answered is at the reserve or above; when
-		// they came back at every reset, 4 Clients sending 4 requests a
-		// second into a bucket refilled at 2 met 47%, 49%.
+		// Enterprise non-production (X2, burst 10 at 2/s): 4.8%, 6.4%
+		// 429s (1.02×, 1.09×; at most 1.07 requests per operation): the
+		// median meets the target of 5%, not every run (300 runs without
+		// -race: 7.0% at the 99th percentile, 7.5% at most; the row
+		// asserts 8.5%). Two rules brought it there: shared mirrors come
+		// back at a reset only while the level answered is at the reserve
+		// or above (when they came back at every reset, 4 Clients sending
+		// 4 requests a second into a bucket refilled at 2 met 47%, 49%;
+		// after, 8.6%, 11.6%); and an answer that shows the bucket empty
+		// cuts the share.
 		//
 		// The Free plan (S5, X3) misses the 429 target, though completion
-		// stays within 1.5×: S5 K=4 34%, 46% (1.14×, 1.38×; at most 1.93
-		// requests per operation); S5 K=16 74%, 76% (1.03×, 1.14×; 4.75);
-		// X3 22%, 25% (1.11×, 1.18×; 1.34). A bucket of 2 has no room to
+		// stays within 1.5×: S5 K=4 35%, 45% (1.13×, 1.26×; at most 1.90
+		// requests per operation); S5 K=16 74%, 76% (1.03×, 1.10×; 4.82);
+		// X3 22%, 26% (1.11×, 1.18×; 1.35). A bucket of 2 has no room to
 		// show others' takes before it is empty, and no room for a
 		// reserve, so a shared mirror comes back at every X-RateLimit-Reset
 		// to keep the bucket busy, which costs 429s when all Clients come
@@ -168,27 +170,28 @@ func TestRateLimitScenarios(t *testing.T) {
 		// reservation (R-ALOHA), which knows which slots the others won,
 		// does. bench/scenario-notes.md has the figures.
 		//
-		// Where a row misses the target it asserts the code's tail, with
-		// about a tenth more room: over 250 runs with -race on an earlier
-		// pacer, S5 K=4 reached 46%, 1.95 requests per operation and
-		// 1.37×, S5 K=16 78% and 5.10, X3 28% and 1.39; in the 80 runs
-		// above only S5 K=4's completion went beyond that, to 1.38×.
+		// Where a row's every run cannot meet the target it asserts the
+		// code's tail, with about a tenth more room: over 250 runs with
+		// -race on an earlier pacer, S5 K=4 reached 46%, 1.95 requests per
+		// operation and 1.37×, S5 K=16 78% and 5.10, X3 28% and 1.39; the
+		// 80 runs above stayed within those.
 		{Scenario: issue11("S5-K4"), maxRatio: 1.5, max429: 0.50, maxPerOp: 2.1},
 		{Scenario: issue11("S5-K16"), maxRatio: 1.5, max429: 0.82, maxPerOp: 5.6},
 		{Scenario: issue11("S6"), maxRatio: 1.5, max429: 0.05, maxPerOp: 1.05},
 		{Scenario: ratescenario.Scenario{Name: "X1", Plan: &planProduction, Clients: 2, Users: 50, Writes: 4, Goroutines: 1},
 			maxRatio: 1.5, max429: 0.05, maxPerOp: 1.05},
 		{Scenario: ratescenario.Scenario{Name: "X2", Plan: &planNonProduction, Clients: 4, Users: 40, Writes: 4, Goroutines: 1},
-			maxRatio: 1.5, max429: 0.13, maxPerOp: 1.25},
+			maxRatio: 1.5, max429: 0.085, maxPerOp: 1.15},
 		// X4: 8 separate Clients on Enterprise production, a minimum of
-		// 1.875 s, most of it the burst. No 429 in 80 runs with -race, but
-		// 1.52× the minimum at the median (1.71× at most) against issue
-		// 11's 1.5×: the fifth of the bucket that shared mirrors leave to
-		// others (10 tokens, 0.6 s at 16/s) is still there at the end.
-		// Before shared mirrors spent what they see above it, 2.07×; with
-		// a tenth left, 1.39×, but S6 then met 429s for 2.4% of requests.
+		// 1.875 s, most of it the burst. No 429 in 80 runs with -race;
+		// 1.44× the minimum at the median, within issue 11's 1.5×, but
+		// 1.67× at most (1.68× in 300 runs without -race; the row asserts
+		// 1.85×): what is left of the reserve that shared mirrors
+		// leave to others (7.5 tokens, 0.5 s at 16/s) is not spent at the
+		// end. Before shared mirrors spent what they see above it, 2.07×;
+		// with a fifth of the bucket as the reserve, 1.52×, 1.71×.
 		{Scenario: ratescenario.Scenario{Name: "X4", Plan: &planProduction, Clients: 8, Users: 8, Writes: 10, Goroutines: 1},
-			maxRatio: 1.9, max429: 0.05, maxPerOp: 1.05},
+			maxRatio: 1.85, max429: 0.05, maxPerOp: 1.05},
 		{Scenario: ratescenario.Scenario{Name: "X3", Plan: &planFree, Clients: 2, Users: 20, Writes: 10, Goroutines: 1},
 			maxRatio: 1.5, max429: 0.31, maxPerOp: 1.5},
 	}

@@ -225,7 +225,7 @@ func TestPacerOvertakenAnswers(t *testing.T) {
 
 // A Client that sees others' takes in the level answered, before any 429,
 // takes the bucket as shared: it paces at a share, and spends the tokens it
-// sees above the reserve (a fifth of the bucket) on top of it, at a rate in
+// sees above the reserve (0.15 of the bucket) on top of it, at a rate in
 // proportion to them, rather than all at once as a Client alone would.
 // Here 29 of 50 are left when its next writes go: the three go paced, in
 // about half a second (1.8s to 2.5s at the share alone), with no 429.
@@ -267,6 +267,55 @@ func TestPacerSeesOthersInTheLevel(t *testing.T) {
 			}
 		}
 	})
+}
+
+// On a bucket large enough to keep a reserve, an answer that shows the
+// shared bucket empty halves the Client's share, as a 429 would: the
+// Clients sharing it have spent the reserve they leave one another. The
+// answers' X-RateLimit-Remaining is rewritten: 3 on the first (others took
+// 6 of 10: the bucket is shared), then 1 (below the reserve: nothing is
+// spent on top of the share), and, in one of two runs, 0 on the sixth.
+// In that run the last writes go about twice as far apart.
+func TestPacerEmptyBucketCutsShare(t *testing.T) {
+	t.Parallel()
+	gap := func(t *testing.T, empty bool) (late time.Duration) {
+		bubble(t, []apitest.Option{apitest.WithRateLimit(10, 2)}, func(t *testing.T, tn *apitest.Tenant) {
+			var mu sync.Mutex
+			var sent []time.Time
+			rw := &rewrite{base: tn.Client().Transport, apply: func(n int64, resp *http.Response) {
+				mu.Lock()
+				sent = append(sent, time.Now())
+				mu.Unlock()
+				remaining := "1"
+				switch {
+				case n == 1:
+					remaining = "3"
+				case n == 6 && empty:
+					remaining = "0"
+				}
+				resp.Header.Set("X-RateLimit-Remaining", remaining)
+			}}
+			c, err := api.New(tn.Domain(), tn.TokenSource(alice, allScopes...), api.WithBaseURL(tn.BaseURL()),
+				api.WithHTTPClient(&http.Client{Transport: rw}), api.WithoutCoalescing())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 10 {
+				if _, err := c.UpdateMetadata(t.Context(), map[string]any{"i": i}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The mean of the last two gaps, after the empty answer's
+			// reset.
+			late = sent[9].Sub(sent[7]) / 2
+		})
+		return late
+	}
+	without, with := gap(t, false), gap(t, true)
+	t.Logf("writes %v apart without an empty answer, %v after one", without, with)
+	if with < without*3/2 {
+		t.Errorf("writes after an answer that showed the bucket empty went %v apart, against %v without: want the share halved", with, without)
+	}
 }
 
 // One Client's users on a global bucket too slow for them all are served
