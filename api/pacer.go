@@ -66,34 +66,41 @@ import (
 // multiplicative decrease (AIMD): a sign of congestion halves it (once per
 // share interval: requests sent together tell one thing), and every
 // request the bucket let through adds a step to it, up to the bucket's
-// rate as known. The signs of congestion are a 429 the mirror did not
-// predict (it held the token it took) and, for the global bucket, an
-// answer whose level is below the mirror's prediction (net of every
-// request this Client sent, some of which the answer may count) by the
-// token of rounding and the refill while the request was out, or more:
-// others took tokens, which for a Client alone never happens (as ECN
-// marks a packet before a router drops one). On a shared global bucket of
-// 5 tokens or more, an answer that shows it empty is one too: the Clients
-// sharing it have spent the reserve they leave one another (see below). An answer that is the newest
-// state seen, with no such sign, and shows the global bucket at growLevel
-// of its size or more, counting this Client's requests in flight, shows
-// that it refills faster than it is taken: the
-// share doubles (once per share interval), and the rate known rises with
-// it (TCP's slow start). Sends are jittered so that Clients that share a
-// bucket do not line up. A shared mirror also takes, once per reset, the
-// token Auth0 says it adds at the X-RateLimit-Reset of the latest answer:
-// a Client whose share was cut low still comes back every second rather
-// than every few, which keeps the bucket busy when others stop (it costs
-// 429s when all come back at once: see the scenarios in goodput_test.go).
+// rate as known. The signs of congestion are:
+//
+//   - a 429 the mirror did not predict (it held the token it took);
+//   - for the global bucket, an answer whose level is below the mirror's
+//     prediction (net of every request this Client sent, some of which
+//     the answer may count) by the token of rounding and the refill while
+//     the request was out, or more: others took tokens, which for a Client
+//     alone never happens (as ECN marks a packet before a router drops
+//     one);
+//   - for a shared global bucket large enough to keep a reserve
+//     (keepsReserve), an answer that shows it empty: the Clients sharing
+//     it have spent the reserve they leave one another (see below).
+//
+// An answer that is the newest state seen, with no such sign, and shows
+// the global bucket at growLevel of its size or more, counting this
+// Client's requests in flight, shows that it refills faster than it is
+// taken: the share doubles (once per share interval), and the rate known
+// rises with it (TCP's slow start).
+//
+// Sends are jittered so that Clients that share a bucket do not line up. A
+// shared mirror also takes, once per reset, the token Auth0 says it adds
+// at the X-RateLimit-Reset of the latest answer: a Client whose share was
+// cut low still comes back every second rather than every few, which
+// keeps the bucket busy when others stop (it costs 429s when all come back
+// at once: see the scenarios in goodput_test.go).
+//
 // What a shared global mirror's latest answer shows above a reserve (0.15
-// of the bucket) is spent on top of the share, at a rate in
-// proportion to it: Clients whose shares add up to the bucket's rate
-// would otherwise leave the tokens they see unspent, and Clients together
-// drain it faster the more of them there are, down to the reserve. On a
-// bucket large enough to keep a reserve (5 tokens or more), that spending
-// brings a Client back when others stop, and the reset's token is taken
-// only while the latest answer showed the level at the reserve or above
-// (comesBack).
+// of the bucket) is spent on top of the share, at a rate in proportion to
+// it: Clients whose shares add up to the bucket's rate would otherwise
+// leave the tokens they see unspent, and Clients together drain it faster
+// the more of them there are, down to the reserve. On a bucket large
+// enough to keep a reserve, that spending brings a Client back when others
+// stop, and the reset's token is taken only while the latest answer showed
+// the level at the reserve or above (comesBack).
+//
 // A bucket is taken as shared at the first sign of congestion, or after a
 // first answer whose level shows others' requests (the mirror spends the
 // level that answer shows: a fresh bucket's burst is there to be taken).
@@ -315,8 +322,14 @@ func (m *mirror) resetDue(now time.Time) bool {
 // at every reset regardless, 4 Clients × 10 users on Enterprise
 // non-production met 429s for 47% of their requests; this way 8.6%.)
 func (m *mirror) comesBack() bool {
-	return reserve*m.size < 1 || m.level0 >= reserve*m.size
+	return !m.keepsReserve() || m.level0 >= reserve*m.size
 }
+
+// keepsReserve reports whether the mirror's bucket is large enough to keep
+// a reserve of a whole token (7 tokens or more): Enterprise plans' global
+// buckets (10 and 50 tokens), not the Free plan's (2), which is empty in
+// full use.
+func (m *mirror) keepsReserve() bool { return reserve*m.size >= 1 }
 
 // take takes a token from the mirror.
 func (m *mirror) take(now time.Time) {
@@ -639,9 +652,8 @@ func (p *pacer) observeGlobal(t ticket, overtaken uint64, a answer, now time.Tim
 	// On a bucket large enough to keep a reserve, an answer that is the
 	// newest state seen and shows a shared bucket empty is a sign too: the
 	// Clients sharing it have spent the reserve they leave one another, and
-	// the next request is likely to meet a 429. (On the Free plan's bucket
-	// of 2 an empty bucket is its state in full use.)
-	emptied := g.shared && overtaken == 0 && obs < 1 && reserve*g.size >= 1
+	// the next request is likely to meet a 429.
+	emptied := g.shared && overtaken == 0 && obs < 1 && g.keepsReserve()
 	if others || emptied {
 		g.congested(now)
 	}
