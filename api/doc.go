@@ -150,8 +150,9 @@
 // bucket on top of their shares; on Enterprise non-production (burst 10)
 // 4 processes met 429s for about 5% of theirs. Many processes that start
 // at once meet 429s until those cut their shares: 32 on Enterprise
-// production, for about a fifth of their requests. (These are the
-// scenarios of goodput_test.go; bench/RESULTS.md, section 3, sets S1–S6
+// production, or 8 on non-production, for about a fifth of their
+// requests. (goodput_test.go runs these scenarios but the last, which
+// bench/scenario-notes.md gives; bench/RESULTS.md, section 3, sets S1–S6
 // beside go-auth0.) One Client with a view per user (ForToken) paces all
 // its users from one model, and met no 429 in any of the one-Client
 // scenarios measured there: prefer it where the calls come from one
