@@ -16,13 +16,28 @@ import (
 )
 
 // scenario is a rate-limit scenario (package ratescenario) with the
-// options of the Clients that run it and the targets it asserts:
-// completion ÷ the buckets' minimum, 429s beyond the blind starts as a
-// share of requests, requests per operation.
+// options of the Clients that run it and what it asserts: issue 11's
+// target (Scenario.Target), or where the row's comment says the code does
+// not reach it, the bound it reaches (maxRatio, max429: completion ÷ the
+// buckets' minimum, 429s beyond the blind starts as a share of requests;
+// 0 for the target's); and at most maxPerOp requests per operation.
 type scenario struct {
 	ratescenario.Scenario
 	opts                       []api.Option
 	maxRatio, max429, maxPerOp float64
+}
+
+// bounds returns the completion ratio and the share of 429s the row
+// asserts.
+func (s scenario) bounds() (maxRatio, max429 float64) {
+	maxRatio, max429 = s.Target()
+	if s.maxRatio > 0 {
+		maxRatio = s.maxRatio
+	}
+	if s.max429 > 0 {
+		max429 = s.max429
+	}
+	return maxRatio, max429
 }
 
 // issue11 returns issue 11's scenario of that name.
@@ -110,10 +125,10 @@ func TestRateLimitScenarios(t *testing.T) {
 	// production's, which they never fill, as every Auth0 tenant has one
 	// (and its headers tell the Client the tenant rate-limits).
 	scenarios := []scenario{
-		{Scenario: issue11("S1"), maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
-		{Scenario: issue11("S2-uncoalesced"), maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
-		{Scenario: issue11("S2"), maxRatio: 0.5, max429: 0.01, maxPerOp: 1},
-		{Scenario: issue11("S3"), maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
+		{Scenario: issue11("S1"), maxPerOp: 1.01},
+		{Scenario: issue11("S2-uncoalesced"), maxPerOp: 1.01},
+		{Scenario: issue11("S2"), maxPerOp: 1},
+		{Scenario: issue11("S3"), maxPerOp: 1.01},
 		// O1, beyond issue 11's list: one Client whose users' own buckets bind
 		// (each user's 20 writes need 60 s; the Free plan's global bucket
 		// could serve them in 49 s), so that the global bucket must be
@@ -121,13 +136,13 @@ func TestRateLimitScenarios(t *testing.T) {
 		// and the last finished at 1.13× the minimum (at most 1.23× over
 		// 10 runs); served in the order of their calls, 1.03×–1.05×.
 		{Scenario: ratescenario.Scenario{Name: "O1", Plan: &planFree, Clients: 1, Users: 5, Writes: 20, Goroutines: 1},
-			maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
+			maxPerOp: 1.01},
 		// S4 sends 10 requests at once into the burst; their answers come
 		// back in any order, which a mirror that trusted the last answer
 		// to come back took for fresh tokens (1 run in 10 had 1% or more
 		// 429s). Since the mirror reads an answer overtaken by another as
 		// old news, 150 runs with -race had no 429 (1.004× the minimum).
-		{Scenario: issue11("S4"), maxRatio: 1.10, max429: 0.01, maxPerOp: 1.01},
+		{Scenario: issue11("S4"), maxPerOp: 1.01},
 		// Separate Clients, each seeing the global bucket only through its
 		// own answers. Figures over 80 runs with -race (median, maximum).
 		//
@@ -174,13 +189,13 @@ func TestRateLimitScenarios(t *testing.T) {
 		// -race on an earlier pacer, S5 K=4 reached 46%, 1.95 requests per
 		// operation and 1.37×, S5 K=16 78% and 5.10, X3 28% and 1.39; the
 		// 80 runs above stayed within those.
-		{Scenario: issue11("S5-K4"), maxRatio: 1.5, max429: 0.50, maxPerOp: 2.1},
-		{Scenario: issue11("S5-K16"), maxRatio: 1.5, max429: 0.82, maxPerOp: 5.6},
-		{Scenario: issue11("S6"), maxRatio: 1.5, max429: 0.05, maxPerOp: 1.05},
+		{Scenario: issue11("S5-K4"), max429: 0.50, maxPerOp: 2.1},
+		{Scenario: issue11("S5-K16"), max429: 0.82, maxPerOp: 5.6},
+		{Scenario: issue11("S6"), maxPerOp: 1.05},
 		{Scenario: ratescenario.Scenario{Name: "X1", Plan: &planProduction, Clients: 2, Users: 50, Writes: 4, Goroutines: 1},
-			maxRatio: 1.5, max429: 0.05, maxPerOp: 1.05},
+			maxPerOp: 1.05},
 		{Scenario: ratescenario.Scenario{Name: "X2", Plan: &planNonProduction, Clients: 4, Users: 40, Writes: 4, Goroutines: 1},
-			maxRatio: 1.5, max429: 0.10, maxPerOp: 1.15},
+			max429: 0.10, maxPerOp: 1.15},
 		// X4: 8 separate Clients on Enterprise production, a minimum of
 		// 1.875 s, most of it the burst. No 429 in 80 runs with -race;
 		// 1.44× the minimum at the median, within issue 11's 1.5×, but
@@ -190,7 +205,7 @@ func TestRateLimitScenarios(t *testing.T) {
 		// end. Before shared mirrors spent what they see above it, 2.07×;
 		// with a fifth of the bucket as the reserve, 1.52×, 1.71×.
 		{Scenario: ratescenario.Scenario{Name: "X4", Plan: &planProduction, Clients: 8, Users: 8, Writes: 10, Goroutines: 1},
-			maxRatio: 1.85, max429: 0.05, maxPerOp: 1.05},
+			maxRatio: 1.85, maxPerOp: 1.05},
 		// X5: 32 separate Clients starting together on Enterprise
 		// production, 3 writes each. Each starts at a share of the rate
 		// it assumes for the bucket (2 a second), so together they send
@@ -202,7 +217,7 @@ func TestRateLimitScenarios(t *testing.T) {
 		{Scenario: ratescenario.Scenario{Name: "X5", Plan: &planProduction, Clients: 32, Users: 32, Writes: 3, Goroutines: 1},
 			maxRatio: 1.6, max429: 0.31, maxPerOp: 1.5},
 		{Scenario: ratescenario.Scenario{Name: "X3", Plan: &planFree, Clients: 2, Users: 20, Writes: 10, Goroutines: 1},
-			maxRatio: 1.5, max429: 0.31, maxPerOp: 1.5},
+			max429: 0.31, maxPerOp: 1.5},
 	}
 	for _, s := range scenarios {
 		t.Run(s.Name, func(t *testing.T) {
@@ -217,11 +232,12 @@ func TestRateLimitScenarios(t *testing.T) {
 			if o.Failed > 0 {
 				t.Errorf("%d operations failed, want 0; the first: %v", o.Failed, o.Err)
 			}
-			if ratio > s.maxRatio {
-				t.Errorf("completion %.3f× the minimum, want at most %.2f×", ratio, s.maxRatio)
+			maxRatio, max429 := s.bounds()
+			if ratio > maxRatio {
+				t.Errorf("completion %.3f× the minimum, want at most %.2f×", ratio, maxRatio)
 			}
-			if share > s.max429 {
-				t.Errorf("429s beyond the blind starts %.2f%% of requests, want under %.0f%%", 100*share, 100*s.max429)
+			if share > max429 {
+				t.Errorf("429s beyond the blind starts %.2f%% of requests, want under %.1f%%", 100*share, 100*max429)
 			}
 			if perOp > s.maxPerOp {
 				t.Errorf("%.2f requests per operation, want at most %.2f", perOp, s.maxPerOp)

@@ -92,6 +92,21 @@ func (s Scenario) Minimum() time.Duration {
 	return time.Duration(sec * float64(time.Second))
 }
 
+// Target is issue 11's target for the scenario, met when completion is
+// within maxRatio × Minimum and the 429s beyond the blind starts are under
+// max429 of the requests (no operation failing in any case): for one
+// Client 1.10× and 1%, for S2 with coalescing half the uncoalesced minimum
+// (and 1%), for separate Clients 1.5× and 5%.
+func (s Scenario) Target() (maxRatio, max429 float64) {
+	switch {
+	case s.Name == "S2":
+		return 0.5, 0.01
+	case s.Clients == 1:
+		return 1.10, 0.01
+	}
+	return 1.5, 0.05
+}
+
 // BlindStarts is how many 429s separate Clients cannot avoid: each sends
 // its first request knowing nothing, and only the global burst takes them
 // all: max(0, K − burst).

@@ -326,15 +326,8 @@ func (r *report) scenarioTable(all []bench.Outcome, notes string) {
 			failed := medianOf(os, func(o bench.Outcome) float64 { return float64(o.Failed) })
 			target := ""
 			if l == bench.Auth0me {
-				ok := failed == 0
-				switch {
-				case sc.Name == "S2":
-					ok = ok && ratio <= 0.5 && share < 0.01
-				case sc.Clients == 1:
-					ok = ok && ratio <= 1.10 && share < 0.01
-				default:
-					ok = ok && ratio <= 1.5 && share < 0.05
-				}
+				maxRatio, max429 := sc.Target()
+				ok := failed == 0 && ratio <= maxRatio && share < max429
 				for _, peer := range bench.Libraries {
 					po := outcomes(peer)
 					if peer == bench.Auth0me || len(po) == 0 {
