@@ -74,7 +74,9 @@ import (
 //     the answer may count) by the token of rounding and the refill while
 //     the request was out, or more: others took tokens, which for a Client
 //     alone never happens (as ECN marks a packet before a router drops
-//     one);
+//     one). This is how a Client learns it is not alone; once the bucket
+//     is shared it seldom comes, as the level a shared mirror holds is its
+//     share's, at or below zero (ownShare);
 //   - for a shared global bucket large enough to keep a reserve
 //     (keepsReserve), an answer that shows it empty: the Clients sharing
 //     it have spent the reserve they leave one another (see below).
@@ -278,7 +280,7 @@ func (m *mirror) delay(now time.Time) time.Duration {
 	var d time.Duration
 	lv := m.now(now)
 	switch {
-	case lv >= 1 || m.resetDue(now):
+	case m.holdsToken(now):
 	case m.rate > 0:
 		d = seconds((1-lv)/(m.rate+m.boost)) + margin
 	case m.reset.IsZero() || !now.Before(m.reset.Add(margin)):
@@ -306,6 +308,10 @@ func (m *mirror) delay(now time.Time) time.Duration {
 	}
 	return max(d, time.Millisecond)
 }
+
+// holdsToken reports whether the mirror holds a token a request may take
+// now: a whole one in its level, or the reset's (resetDue).
+func (m *mirror) holdsToken(now time.Time) bool { return m.now(now) >= 1 || m.resetDue(now) }
 
 // resetDue reports whether a shared mirror may take the token Auth0 says
 // it adds at the reset of the latest answer: once per reset.
@@ -399,7 +405,7 @@ func (p *pacer) wait(ctx context.Context, sub string) (ticket, error) {
 			p.deferred = true
 		}
 		if d <= 0 {
-			t := ticket{user: u, took: p.global.size > 0, counted: p.global.now(now) >= 1 || p.global.resetDue(now), answers: p.answers, sent: now}
+			t := ticket{user: u, took: p.global.size > 0, counted: p.global.holdsToken(now), answers: p.answers, sent: now}
 			p.global.take(now)
 			if u != nil {
 				u.take(now)
@@ -452,7 +458,8 @@ func (p *pacer) holds(u *mirror) bool { return p.armed || u.armed }
 
 // queued reports whether requests that called wait before turn, and that
 // their users' mirrors let go now, need every whole token the global
-// mirror holds.
+// mirror holds. Only asked while the global bucket is not taken as shared,
+// so there is no reset's token to count (resetDue).
 func (p *pacer) queued(turn uint64, now time.Time) bool {
 	if p.global.size == 0 {
 		return false
@@ -466,11 +473,7 @@ func (p *pacer) queued(turn uint64, now time.Time) bool {
 	if ahead == 0 {
 		return false
 	}
-	tokens := math.Floor(p.global.now(now))
-	if p.global.resetDue(now) {
-		tokens++
-	}
-	return tokens < float64(ahead+1)
+	return math.Floor(p.global.now(now)) < float64(ahead+1)
 }
 
 // wake wakes every wait that sleeps: the mirrors or the queue changed.
