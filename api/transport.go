@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -69,7 +68,7 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // subject returns the sub of the request's bearer token, or "", read
 // through the guard's claims cache: the token is not parsed again.
 func (t *pacedTransport) subject(req *http.Request) string {
-	tok := bearerToken(req)
+	tok := bearer.FromHeader(req.Header)
 	if tok == "" {
 		return ""
 	}
@@ -78,16 +77,6 @@ func (t *pacedTransport) subject(req *http.Request) string {
 		return ""
 	}
 	return sub
-}
-
-// bearerToken returns the token of the request's Authorization header, as
-// the guard set it; "" when there is none.
-func bearerToken(req *http.Request) string {
-	tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return ""
-	}
-	return tok
 }
 
 func closeBody(req *http.Request) {
@@ -110,7 +99,7 @@ type capTransport struct {
 }
 
 func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	tok := bearerToken(req)
+	tok := bearer.FromHeader(req.Header)
 	st, _ := req.Context().Value(sentTokensKey{}).(*sentTokens)
 	st.add(tok)
 	start := time.Now()

@@ -132,7 +132,7 @@ func (t *Tenant) authorizeAndServe(w http.ResponseWriter, r *http.Request, body 
 		writeError(w, http.StatusUnauthorized, "Missing authentication", "")
 		return
 	}
-	claims, err := t.authenticate(bearerToken(r))
+	claims, err := t.authenticate(bearer.FromHeader(r.Header))
 	switch {
 	case errors.Is(err, errTokenFormat):
 		writeError(w, http.StatusBadRequest, err.Error(), "Bearer")

@@ -5,10 +5,10 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/auth0me/auth0me/internal/auth0limits"
+	"github.com/auth0me/auth0me/internal/bearer"
 )
 
 // Plan is a tenant's global Management API bucket, as Auth0 sizes it per
@@ -160,7 +160,7 @@ func (t *Tenant) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 	sub := ""
 	if t.userPerSecond > 0 {
 		// An invalid token has no bucket: it is refused with 401 anyway.
-		if c, err := t.authenticate(bearerToken(r)); err == nil {
+		if c, err := t.authenticate(bearer.FromHeader(r.Header)); err == nil {
 			sub = c.Subject
 		}
 	}
@@ -198,13 +198,4 @@ func (t *Tenant) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 	u.setHeaders(w.Header(), now)
 	writeError(w, http.StatusTooManyRequests, MessageCurrentUserLimit, codeTooManyRequests)
 	return false
-}
-
-// bearerToken returns the token of an Authorization: Bearer header, or "".
-func bearerToken(r *http.Request) string {
-	scheme, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(raw)
 }

@@ -3,7 +3,8 @@ package apitest
 import (
 	"maps"
 	"net/http"
-	"strings"
+
+	"github.com/auth0me/auth0me/internal/bearer"
 )
 
 // profileClaims returns the OIDC profile claims of user sub (none when sub
@@ -28,9 +29,8 @@ func (t *Tenant) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed")
 		return
 	}
-	scheme, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	claims, err := t.authenticate(strings.TrimSpace(raw))
-	if !strings.EqualFold(scheme, "Bearer") || err != nil || !claims.Audience.Contains(t.userinfoURL()) {
+	claims, err := t.authenticate(bearer.FromHeader(r.Header))
+	if err != nil || !claims.Audience.Contains(t.userinfoURL()) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_token", "Unauthorized")
 		return

@@ -5,6 +5,7 @@
 package bearer
 
 import (
+	"net/http"
 	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -19,6 +20,18 @@ var Algorithms = []jose.SignatureAlgorithm{
 	jose.ES256, jose.ES384, jose.ES512,
 	jose.HS256, jose.HS384, jose.HS512,
 	jose.EdDSA,
+}
+
+// FromHeader returns the token of h's "Authorization: Bearer <token>"
+// header, or "" when there is none. The scheme is matched without regard
+// to case (RFC 7235 §2.1) and the token is trimmed of spaces; the token
+// itself is not checked (see IsCompact).
+func FromHeader(h http.Header) string {
+	scheme, tok, _ := strings.Cut(h.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
 }
 
 // IsCompact reports whether s is made of the characters of the JWS compact

@@ -1,6 +1,7 @@
 package bearer
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -31,6 +32,57 @@ func TestIsCompact(t *testing.T) {
 			t.Errorf("IsCompact(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
+}
+
+func TestFromHeader(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		header []string // the Authorization values; none for no header
+		want   string
+	}{
+		{[]string{"Bearer a.b.c"}, "a.b.c"},
+		{[]string{"bearer a.b.c"}, "a.b.c"},
+		{[]string{"BEARER  a.b.c "}, "a.b.c"},
+		{[]string{"Basic dXNlcjpwYXNz"}, ""},
+		{[]string{"Bearer"}, ""},
+		{[]string{"Bearera.b.c"}, ""},
+		{[]string{""}, ""},
+		{nil, ""},
+		{[]string{"Bearer first", "Bearer second"}, "first"}, // Header.Get's first value
+	} {
+		h := http.Header{}
+		for _, v := range tc.header {
+			h.Add("Authorization", v)
+		}
+		if got := FromHeader(h); got != tc.want {
+			t.Errorf("FromHeader(%q) = %q, want %q", tc.header, got, tc.want)
+		}
+	}
+}
+
+// FromHeader reads back any token set as "<scheme> <token>" when the
+// scheme is Bearer in any case, trimmed of spaces, and nothing for any
+// other scheme.
+func FuzzFromHeader(f *testing.F) {
+	for _, s := range []string{"a.b.c", "", " x ", "Bearer y"} {
+		f.Add(s, "Bearer")
+	}
+	f.Add("tok", "bEaReR")
+	f.Add("a.b.c", "Basic")
+	f.Fuzz(func(t *testing.T, tok, scheme string) {
+		if strings.Contains(scheme, " ") {
+			return // the scheme ends at the first space
+		}
+		h := http.Header{}
+		h.Set("Authorization", scheme+" "+tok)
+		want := ""
+		if strings.EqualFold(scheme, "Bearer") {
+			want = strings.TrimSpace(tok)
+		}
+		if got := FromHeader(h); got != want {
+			t.Fatalf("FromHeader(%q) = %q, want %q", h.Get("Authorization"), got, want)
+		}
+	})
 }
 
 func TestSplitScopes(t *testing.T) {
