@@ -320,15 +320,17 @@ func (f *factory) fail(err error, interrupted int) int {
 		fmt.Fprintln(f.errw, string(b))
 		return e.exit
 	}
-	line := "auth0me: " + e.message
+	msg := e.message
 	switch {
 	case e.scope:
-		line += ". " + e.hint
+		msg += ". " + e.hint
 	case e.hint != "":
-		line += " (" + e.hint + ")"
+		msg += " (" + e.hint + ")"
 	}
-	line = oneLine(line)
-	fmt.Fprintln(f.errw, f.errColor.red("auth0me:")+strings.TrimPrefix(line, "auth0me:"))
+	if msg = oneLine(msg); msg != "" {
+		msg = " " + msg
+	}
+	fmt.Fprintln(f.errw, f.errColor.red("auth0me:")+msg)
 	return e.exit
 }
 
